@@ -1,0 +1,30 @@
+"""All configuration in one place, read from the environment (prefix FUNDRISK_)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Runtime settings; every field can be set as FUNDRISK_<NAME> in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="FUNDRISK_", extra="ignore")
+
+    db: Path = PROJECT_ROOT / "data" / "fundrisk.duckdb"
+    demo_dir: Path = PROJECT_ROOT / "data" / "demo"
+    registry_provider: str = "snapshot"
+    registry_snapshot: Path | None = None
+    tianyancha_url: str = "http://open.api.tianyancha.com"
+    tianyancha_token: str | None = None
+    qichacha_url: str = "https://api.qichacha.com"
+    qichacha_key: str | None = None
+    qichacha_secret: str | None = None
+
+
+def get_settings() -> Settings:
+    """Fresh settings from the current environment (cheap; not cached so tests can change env)."""
+    return Settings()

@@ -1,0 +1,169 @@
+"""Read an input file into a frame of raw strings, whatever its format or encoding.
+
+CSV bytes are decoded in Python (UTF-8 first, then GB18030) because polars reads only UTF-8.
+The fast path is polars' CSV reader; a file it refuses (ragged rows, stray quotes) is re-read
+with the csv module so that every record is either a row or a parse reject — nothing is lost.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from fundrisk.errors import BadInput
+
+LINE = "__line"
+SUPPORTED = {".csv", ".txt", ".xlsx", ".parquet"}
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """Raw string columns as they were in the file, plus a LINE column (header is line 1)."""
+
+    frame: pl.DataFrame
+    rejects: pl.DataFrame  # line, reason, raw — records that could not be split into fields
+    encoding: str
+
+    @property
+    def rows_read(self) -> int:
+        return self.frame.height + self.rejects.height
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def decode(data: bytes, name: str) -> tuple[str, str]:
+    """Text and encoding name; UTF-8 (with or without BOM) is tried before GB18030."""
+    candidates = ["utf-8-sig"] if data.startswith(b"\xef\xbb\xbf") else ["utf-8", "gb18030"]
+    for encoding in candidates:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if "\x00" in text:
+            break
+        return text, encoding
+    raise BadInput(f"文件「{name}」编码无法识别或含有二进制内容，请另存为 UTF-8 或 GB18030 编码的 CSV")
+
+
+def _empty_rejects() -> pl.DataFrame:
+    return pl.DataFrame(schema={"line": pl.Int64, "reason": pl.Utf8, "raw": pl.Utf8})
+
+
+def _with_lines(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.with_row_index(LINE, offset=2).with_columns(pl.col(LINE).cast(pl.Int64))
+
+
+def _check_headers(headers: list[str], name: str) -> None:
+    if not headers or all(not h.strip() for h in headers):
+        raise BadInput(f"文件「{name}」没有表头行，请确认第一行是列名")
+
+
+def _read_csv_fast(text: str) -> pl.DataFrame:
+    return pl.read_csv(
+        io.BytesIO(text.encode("utf-8")),
+        infer_schema=False,
+        has_header=True,
+        raise_if_empty=False,
+    )
+
+
+def _read_csv_tolerant(text: str, name: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Slow path for files polars refuses: split with the csv module, set ragged records aside."""
+    try:
+        records = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        raise BadInput(f"文件「{name}」CSV 格式错误（{exc}），请检查引号是否成对") from None
+    if not records:
+        raise BadInput(f"文件「{name}」是空文件")
+    header, body = records[0], records[1:]
+    _check_headers(header, name)
+    width = len(header)
+    good: list[list[str]] = []
+    good_lines: list[int] = []
+    bad: list[dict[str, object]] = []
+    for number, record in enumerate(body, start=2):
+        if not record:
+            continue
+        if len(record) == width:
+            good.append(record)
+            good_lines.append(number)
+        else:
+            reason = f"字段数为{len(record)}，与表头的{width}列不一致（请检查分隔符或引号）"
+            bad.append({"line": number, "reason": reason, "raw": json.dumps(record, ensure_ascii=False)})
+    names = _dedupe(header)
+    frame = pl.DataFrame(good, schema={n: pl.Utf8 for n in names}, orient="row")
+    frame = frame.with_columns(pl.Series(LINE, good_lines, dtype=pl.Int64)).select(LINE, *names)
+    rejects = pl.DataFrame(bad, schema=_empty_rejects().schema) if bad else _empty_rejects()
+    return frame, rejects
+
+
+def _dedupe(headers: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for h in headers:
+        h = h.strip() or "列"
+        n = seen.get(h, 0)
+        seen[h] = n + 1
+        out.append(h if n == 0 else f"{h}_{n + 1}")
+    return out
+
+
+def read_csv(path: Path) -> RawTable:
+    text, encoding = decode(path.read_bytes(), path.name)
+    if not text.strip():
+        raise BadInput(f"文件「{path.name}」是空文件")
+    try:
+        frame = _read_csv_fast(text)
+    except (pl.exceptions.ComputeError, pl.exceptions.NoDataError, pl.exceptions.ShapeError):
+        frame, rejects = _read_csv_tolerant(text, path.name)
+        return RawTable(frame, rejects, encoding)
+    _check_headers(frame.columns, path.name)
+    return RawTable(_with_lines(frame), _empty_rejects(), encoding)
+
+
+def read_xlsx(path: Path) -> RawTable:
+    try:
+        frame = pl.read_excel(path, infer_schema_length=0, raise_if_empty=False)
+    except Exception as exc:  # fastexcel raises its own tree for corrupt workbooks
+        raise BadInput(f"文件「{path.name}」不是可读取的 Excel 工作簿（{type(exc).__name__}）") from None
+    _check_headers(frame.columns, path.name)
+    frame = frame.with_columns(pl.all().cast(pl.Utf8)).filter(~pl.all_horizontal(pl.all().is_null()))
+    return RawTable(_with_lines(frame), _empty_rejects(), "xlsx")
+
+
+def read_parquet(path: Path) -> RawTable:
+    try:
+        frame = pl.read_parquet(path)
+    except Exception as exc:  # polars raises several kinds for a corrupt file
+        raise BadInput(f"文件「{path.name}」不是可读取的 Parquet 文件（{type(exc).__name__}）") from None
+    try:
+        frame = frame.select(pl.all().cast(pl.Utf8, strict=False))
+    except pl.exceptions.PolarsError:
+        raise BadInput(f"文件「{path.name}」含有无法转换为文本的嵌套列，请导出为平铺的表格") from None
+    return RawTable(_with_lines(frame), _empty_rejects(), "parquet")
+
+
+def read_table(path: Path) -> RawTable:
+    """Dispatch by suffix; BadInput for a missing file or an unsupported format."""
+    if not path.is_file():
+        raise BadInput(f"找不到文件「{path}」")
+    suffix = path.suffix.lower()
+    if suffix in {".csv", ".txt"}:
+        return read_csv(path)
+    if suffix == ".xlsx":
+        return read_xlsx(path)
+    if suffix == ".parquet":
+        return read_parquet(path)
+    raise BadInput(f"不支持的文件格式「{suffix or path.name}」，请提供 CSV、XLSX 或 Parquet 文件")

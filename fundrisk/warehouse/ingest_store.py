@@ -1,0 +1,82 @@
+"""Writes of one ingested file: history, current rows, quarantine and the file record, atomically."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import duckdb
+import polars as pl
+
+from fundrisk.sources.spec import KindSpec
+from fundrisk.warehouse.db import ident, scalar
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    sha256: str
+    kind: str
+    source_file: str
+    path: str
+    encoding: str
+    ingest_id: str
+    run_id: str | None
+
+
+def file_seen(con: duckdb.DuckDBPyConnection, sha256: str) -> bool:
+    return scalar(con, "SELECT count(*) FROM ingested_files WHERE sha256 = ?", [sha256]) > 0
+
+
+def write_ingest(
+    con: duckdb.DuckDBPyConnection,
+    spec: KindSpec,
+    loaded: pl.DataFrame,
+    quarantine: pl.DataFrame,
+    record: FileRecord,
+) -> int:
+    """Store one file's outcome in a single transaction; returns how many known records it updated."""
+    now = dt.datetime.now()
+    stamp = [pl.lit(record.ingest_id).alias("ingest_id"), pl.lit(now).alias("loaded_at")]
+    con.register("incoming", loaded.with_columns(stamp))
+    con.register(
+        "rejected",
+        quarantine.with_columns(
+            pl.lit(record.ingest_id).alias("ingest_id"), pl.lit(now).alias("quarantined_at")
+        ),
+    )
+    table, history = ident(spec.table), ident(f"{spec.table}_history")
+    # Identifiers come from ident() (schema whitelist); every value is a bound parameter or a frame.
+    con.execute("BEGIN TRANSACTION")
+    try:
+        in_incoming = "WHERE record_key IN (SELECT record_key FROM incoming)"
+        updated = scalar(con, f"SELECT count(*) FROM {table} {in_incoming}")  # noqa: S608
+        con.execute(f"INSERT INTO {history} BY NAME SELECT * FROM incoming")  # noqa: S608
+        if updated:
+            con.execute(f"DELETE FROM {table} {in_incoming}")  # noqa: S608
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming")  # noqa: S608
+        con.execute("INSERT INTO quarantine BY NAME SELECT * FROM rejected")
+        con.execute(
+            "INSERT INTO ingested_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                record.sha256,
+                record.kind,
+                record.source_file,
+                record.path,
+                record.encoding,
+                loaded.height + quarantine.height,
+                loaded.height,
+                quarantine.height,
+                updated,
+                record.ingest_id,
+                record.run_id,
+                now,
+            ],
+        )
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.unregister("incoming")
+        con.unregister("rejected")
+    return updated
