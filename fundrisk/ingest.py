@@ -52,7 +52,7 @@ def ingest_file(
     if not path.is_file():
         raise BadInput(f"找不到文件「{path}」")
     digest = sha256_file(path)
-    if file_seen(con, digest):
+    if file_seen(con, digest, kind):
         log.info("skip %s: already ingested", path.name)
         return IngestReport(kind, path.name, digest, skipped=True)
     raw = read_table(path)

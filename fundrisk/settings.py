@@ -16,6 +16,7 @@ class Settings(BaseSettings):
 
     db: Path = PROJECT_ROOT / "data" / "fundrisk.duckdb"
     demo_dir: Path = PROJECT_ROOT / "data" / "demo"
+    inbox: Path = PROJECT_ROOT / "data" / "inbox"
     registry_provider: str = "snapshot"
     registry_snapshot: Path | None = None
     tianyancha_url: str = "http://open.api.tianyancha.com"

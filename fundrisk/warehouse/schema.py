@@ -23,10 +23,10 @@ BOOKKEEPING = (
 
 FIXED_TABLES = """
 CREATE TABLE IF NOT EXISTS ingested_files (
-    sha256 VARCHAR PRIMARY KEY, kind VARCHAR NOT NULL, source_file VARCHAR NOT NULL, path VARCHAR,
+    sha256 VARCHAR NOT NULL, kind VARCHAR NOT NULL, source_file VARCHAR NOT NULL, path VARCHAR,
     encoding VARCHAR, rows_read BIGINT NOT NULL, rows_loaded BIGINT NOT NULL,
     rows_quarantined BIGINT NOT NULL, rows_updated BIGINT NOT NULL, ingest_id VARCHAR NOT NULL,
-    run_id VARCHAR, ingested_at TIMESTAMP NOT NULL
+    run_id VARCHAR, ingested_at TIMESTAMP NOT NULL, PRIMARY KEY (sha256, kind)
 );
 CREATE TABLE IF NOT EXISTS quarantine (
     kind VARCHAR NOT NULL, source_file VARCHAR NOT NULL, line BIGINT, reason VARCHAR NOT NULL,

@@ -1,0 +1,204 @@
+"""The `fundrisk` command an analyst runs. Messages are Simplified Chinese.
+
+Exit status: 0 success, 2 bad input or usage (one line saying what to fix), 1 anything else.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from fundrisk.errors import BadInput, FundriskError
+from fundrisk.settings import get_settings
+
+app = typer.Typer(
+    help="fundrisk：非法集资风险排查与数据增强流水线（处非办分析员使用）。",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+out = Console()
+err = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+DbOption = Annotated[
+    Path | None, typer.Option("--db", envvar="FUNDRISK_DB", help="DuckDB 数据库文件（默认 data/fundrisk.duckdb）")
+]
+
+
+def say_error(message: str) -> None:
+    """One unwrapped line on stderr, whatever the terminal width."""
+    print(f"错误：{message}", file=sys.stderr, flush=True)
+
+
+def guarded(func: F) -> F:
+    """Turn fundrisk's errors into one Chinese line and the documented exit status."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except BadInput as exc:
+            say_error(str(exc))
+            raise typer.Exit(2) from None
+        except FundriskError as exc:
+            say_error(str(exc))
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            err.print("已中断。")
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def resolve_db(db: Path | None) -> Path:
+    return db if db is not None else get_settings().db
+
+
+def prepare_prefect() -> None:
+    """Quiet, patient defaults for Prefect's local ephemeral API (its first start can take a minute)."""
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+
+def print_ingest_table(reports: Sequence[dict[str, Any]]) -> None:
+    table = Table(title="导入结果")
+    for header in ("类型", "文件", "读取", "入库", "更新", "隔离", "说明"):
+        table.add_column(header)
+    for r in reports:
+        if "error" in r:
+            table.add_row(r["kind"], r["source_file"], "-", "-", "-", "-", "无法导入")
+        elif r["skipped"]:
+            table.add_row(r["kind"], r["source_file"], "-", "-", "-", "-", "已导入过，跳过")
+        else:
+            row = (r["rows_read"], r["rows_loaded"], r["rows_updated"], r["rows_quarantined"])
+            table.add_row(r["kind"], r["source_file"], *map(str, row), "")
+    out.print(table)
+
+
+def fail_on_rejected(reports: Sequence[dict[str, Any]]) -> None:
+    rejected = [r for r in reports if "error" in r]
+    for r in rejected[1:]:
+        say_error(r["error"])
+    if rejected:
+        raise BadInput(rejected[0]["error"])
+
+
+@app.command("ingest")
+@guarded
+def ingest_command(
+    kind: Annotated[str, typer.Argument(help="数据类型：registrations | alerts | clues | provincial-list | inspections | actions")],
+    paths: Annotated[list[Path], typer.Argument(help="一个或多个 CSV / XLSX / Parquet 文件")],
+    db: DbOption = None,
+) -> None:
+    """导入一个或多个文件；不合格的行进入隔离表（quarantine）并注明原因。"""
+    from rich.progress import track
+
+    from fundrisk.ingest import ingest_file
+    from fundrisk.sources.spec import get_kind
+    from fundrisk.warehouse.db import session
+
+    get_kind(kind)
+    reports: list[dict[str, Any]] = []
+    with session(resolve_db(db)) as con:
+        for path in track(paths, description="导入中…", console=err, transient=True):
+            try:
+                reports.append(ingest_file(con, kind, path).as_dict())
+            except BadInput as exc:
+                reports.append({"kind": kind, "source_file": path.name, "error": str(exc)})
+    print_ingest_table(reports)
+    fail_on_rejected(reports)
+
+
+def run_pipeline(inbox: Path, db: Path) -> dict[str, Any]:
+    """Run the Prefect flow in-process against the local ephemeral API."""
+    from fundrisk.inbox import discover
+
+    discover(inbox)  # fail fast, before Prefect starts, on a missing inbox
+    prepare_prefect()
+    from flows.pipeline import pipeline
+
+    with err.status("正在运行流水线（首次启动 Prefect 本地服务可能需要一分钟）…"):
+        summary: dict[str, Any] = pipeline(inbox=str(inbox.resolve()), db=str(db.resolve()))
+    return summary
+
+
+def print_run_summary(summary: dict[str, Any], db: Path) -> None:
+    table = Table(title=f"运行 {summary['run_id']}")
+    for header in ("类型", "读取", "入库", "隔离", "跳过文件"):
+        table.add_column(header)
+    for kind, c in sorted(summary["per_kind"].items()):
+        table.add_row(kind, str(c["read"]), str(c["loaded"]), str(c["quarantined"]), str(c["skipped"]))
+    out.print(table)
+    out.print(f"数据库：{db}")
+    if summary["rows_quarantined"]:
+        out.print(f"有 {summary['rows_quarantined']} 行被隔离，可在数据库的 quarantine 表中查看原因。")
+
+
+@app.command("run")
+@guarded
+def run_command(
+    inbox: Annotated[
+        Path | None, typer.Option("--inbox", help="收件箱目录，每类数据一个子文件夹（如 registrations/、alerts/）")
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """运行完整流程：导入收件箱中的新文件，记录本次运行。"""
+    target = resolve_db(db)
+    summary = run_pipeline(inbox or get_settings().inbox, target)
+    print_run_summary(summary, target)
+    for bad in summary["rejected_files"]:
+        say_error(bad["error"])
+    if summary["rejected_files"]:
+        raise typer.Exit(2)
+
+
+@app.command("generate")
+@guarded
+def generate_command(
+    out_dir: Annotated[Path, typer.Option("--out", help="输出目录（将生成各类数据子文件夹与真值 truth/）")],
+    entities: Annotated[int, typer.Option("--entities", min=10, help="登记主体数量")] = 3000,
+    seed: Annotated[int, typer.Option("--seed", help="随机种子；相同种子生成相同文件")] = 7,
+) -> None:
+    """生成一个逼真的文昌湖区模拟数据集（含真值标签），任意规模。"""
+    from fundrisk.synth import generate
+
+    with err.status(f"正在生成 {entities} 个主体的模拟数据…"):
+        result = generate(out_dir, entities=entities, seed=seed)
+    table = Table(title=f"已生成：{out_dir}")
+    table.add_column("类型")
+    table.add_column("行数")
+    table.add_column("文件")
+    for kind, count in result.counts.items():
+        table.add_row(kind, str(count), str(result.paths.get(kind, "")))
+    out.print(table)
+
+
+@app.command("demo")
+@guarded
+def demo_command(db: DbOption = None) -> None:
+    """生成模拟的文昌湖区数据，运行完整流程，并显示输出位置。"""
+    from fundrisk.synth import generate
+
+    settings = get_settings()
+    target = resolve_db(db)
+    with err.status("正在生成文昌湖区模拟数据…"):
+        generate(settings.demo_dir, entities=3000, seed=7)
+    summary = run_pipeline(settings.demo_dir, target)
+    print_run_summary(summary, target)
+    out.print(f"模拟数据（收件箱）：{settings.demo_dir}")
+    out.print(f"真值标签：{settings.demo_dir / 'truth'}")
+
+
+if __name__ == "__main__":
+    app()
