@@ -38,7 +38,11 @@ def retry_on_io(task: Any, task_run: Any, state: Any) -> bool:
 
 
 DB_TASK = dict(
-    retries=3, retry_delay_seconds=[2, 5, 15], retry_condition_fn=retry_on_io, persist_result=False, cache_policy=NO_CACHE
+    retries=3,
+    retry_delay_seconds=[2, 5, 15],
+    retry_condition_fn=retry_on_io,
+    persist_result=False,
+    cache_policy=NO_CACHE,
 )
 
 
@@ -77,7 +81,9 @@ def pipeline(inbox: str, db: str) -> dict[str, Any]:
     reports = [ingest_task(db, f.kind, str(f.path), f.path.name, run_id) for f in files]
     summary = summarise_ingest(run_id, reports)
     end_run(db, run_id, summary)
-    create_markdown_artifact(run_summary_markdown(summary), key="fundrisk-run-summary", description="本次运行摘要")
+    create_markdown_artifact(
+        run_summary_markdown(summary), key="fundrisk-run-summary", description="本次运行摘要"
+    )
     logger.info(
         "run %s: %d files, %d rows loaded, %d quarantined",
         run_id,

@@ -31,7 +31,8 @@ err = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 DbOption = Annotated[
-    Path | None, typer.Option("--db", envvar="FUNDRISK_DB", help="DuckDB 数据库文件（默认 data/fundrisk.duckdb）")
+    Path | None,
+    typer.Option("--db", envvar="FUNDRISK_DB", help="DuckDB 数据库文件（默认 data/fundrisk.duckdb）"),
 ]
 
 
@@ -97,7 +98,12 @@ def fail_on_rejected(reports: Sequence[dict[str, Any]]) -> None:
 @app.command("ingest")
 @guarded
 def ingest_command(
-    kind: Annotated[str, typer.Argument(help="数据类型：registrations | alerts | clues | provincial-list | inspections | actions")],
+    kind: Annotated[
+        str,
+        typer.Argument(
+            help="数据类型：registrations | alerts | clues | provincial-list | inspections | actions"
+        ),
+    ],
     paths: Annotated[list[Path], typer.Argument(help="一个或多个 CSV / XLSX / Parquet 文件")],
     db: DbOption = None,
 ) -> None:
@@ -149,7 +155,8 @@ def print_run_summary(summary: dict[str, Any], db: Path) -> None:
 @guarded
 def run_command(
     inbox: Annotated[
-        Path | None, typer.Option("--inbox", help="收件箱目录，每类数据一个子文件夹（如 registrations/、alerts/）")
+        Path | None,
+        typer.Option("--inbox", help="收件箱目录，每类数据一个子文件夹（如 registrations/、alerts/）"),
     ] = None,
     db: DbOption = None,
 ) -> None:

@@ -21,7 +21,9 @@ class InboxFile:
 def discover(inbox: Path) -> list[InboxFile]:
     """Every supported file under INBOX/<kind>/, in kind order then name order; others are ignored."""
     if not inbox.is_dir():
-        raise BadInput(f"收件箱文件夹「{inbox}」不存在，请用 --inbox 指定包含 registrations/、alerts/ 等子文件夹的目录")
+        raise BadInput(
+            f"收件箱文件夹「{inbox}」不存在，请用 --inbox 指定包含 registrations/、alerts/ 等子文件夹的目录"
+        )
     found: list[InboxFile] = []
     for kind in KIND_ORDER:
         folder = inbox / kind

@@ -25,7 +25,11 @@ def summarise_ingest(run_id: str, reports: Sequence[Mapping[str, Any]]) -> dict[
         "rows_quarantined": sum(int(r["rows_quarantined"]) for r in done),
         "per_kind": per_kind,
         "input_hashes": [str(r["sha256"]) for r in done],
-        "rejected_files": [{"file": r["source_file"], "kind": r["kind"], "error": r["error"]} for r in reports if "error" in r],
+        "rejected_files": [
+            {"file": r["source_file"], "kind": r["kind"], "error": r["error"]}
+            for r in reports
+            if "error" in r
+        ],
     }
 
 

@@ -1,7 +1,14 @@
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+
+# Prefect keeps its home (settings, local database, results) in a throw-away folder for the suite.
+os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="fundrisk-prefect-home-")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 import duckdb
 import pytest
@@ -15,7 +22,9 @@ def realdata(relative: str) -> Path:
     """A file of ../shared/realdata, or skip: a user's own clone does not carry it (CI does)."""
     path = REALDATA / relative
     if not path.exists():
-        pytest.skip(f"real data not present at {path} (only CI and the project workspace have ../shared/realdata)")
+        pytest.skip(
+            f"real data not present at {path} (only CI and the project workspace have ../shared/realdata)"
+        )
     return path
 
 
@@ -24,3 +33,12 @@ def con() -> Iterator[duckdb.DuckDBPyConnection]:
     connection = connect(":memory:")
     yield connection
     connection.close()
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    """One ephemeral Prefect API for the whole session; its first start can take over a minute."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=180):
+        yield

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -28,7 +29,11 @@ def quarantine(con):
 def test_every_kind_every_format_loads_cleanly(con, tmp_path, kind, chinese, suffix, encoding):
     path = write_kind(tmp_path / f"{kind}.{suffix}", kind, chinese=chinese, encoding=encoding or "utf-8")
     report = ingest_file(con, kind, path)
-    assert (report.rows_read, report.rows_loaded, report.rows_quarantined) == (len(VALID[kind]), len(VALID[kind]), 0)
+    assert (report.rows_read, report.rows_loaded, report.rows_quarantined) == (
+        len(VALID[kind]),
+        len(VALID[kind]),
+        0,
+    )
     assert counts(con, KINDS[kind].table) == len(VALID[kind])
     if encoding:
         recorded = con.execute("SELECT encoding FROM ingested_files").fetchall()[0][0]
@@ -55,25 +60,69 @@ BAD_ROWS = {
         ({"uscc": "", "name": "无代码公司"}, "缺少必填项「统一社会信用代码」"),
         ({"uscc": WRONG_CHECK, "name": "坏校验位"}, "不是有效的统一社会信用代码"),
         ({"uscc": make_uscc(9), "name": ""}, "缺少必填项「企业名称」"),
-        ({"uscc": make_uscc(10), "name": "甲", "established_on": "2020-13-45"}, "成立日期「2020-13-45」无法识别为日期"),
-        ({"uscc": make_uscc(11), "name": "乙", "registered_capital": "很多"}, "注册资本「很多」无法识别为金额"),
+        (
+            {"uscc": make_uscc(10), "name": "甲", "established_on": "2020-13-45"},
+            "成立日期「2020-13-45」无法识别为日期",
+        ),
+        (
+            {"uscc": make_uscc(11), "name": "乙", "registered_capital": "很多"},
+            "注册资本「很多」无法识别为金额",
+        ),
     ],
     "alerts": [
-        ({"alert_id": "A1", "account_name": "甲", "alert_date": "2026-01-01", "inflow_amount": "abc"}, "转入金额「abc」"),
-        ({"alert_id": "A2", "account_name": "", "alert_date": "2026-01-01", "inflow_amount": "1"}, "缺少必填项「账户名称」"),
-        ({"alert_id": "A3", "account_name": "甲", "alert_date": "昨天", "inflow_amount": "1"}, "预警日期「昨天」"),
-        ({"alert_id": "A4", "account_name": "甲", "alert_date": "2026-01-01", "inflow_amount": "1",
-          "elderly_payer_share": "250%"}, "60岁以上对手方占比「250%」"),
+        (
+            {"alert_id": "A1", "account_name": "甲", "alert_date": "2026-01-01", "inflow_amount": "abc"},
+            "转入金额「abc」",
+        ),
+        (
+            {"alert_id": "A2", "account_name": "", "alert_date": "2026-01-01", "inflow_amount": "1"},
+            "缺少必填项「账户名称」",
+        ),
+        (
+            {"alert_id": "A3", "account_name": "甲", "alert_date": "昨天", "inflow_amount": "1"},
+            "预警日期「昨天」",
+        ),
+        (
+            {
+                "alert_id": "A4",
+                "account_name": "甲",
+                "alert_date": "2026-01-01",
+                "inflow_amount": "1",
+                "elderly_payer_share": "250%",
+            },
+            "60岁以上对手方占比「250%」",
+        ),
     ],
     "clues": [
-        ({"clue_id": "C1", "received_on": "2026-01-01", "subject_name": "甲", "content": "x", "channel": "微信"},
-         "线索来源「微信」不在可选值内"),
-        ({"clue_id": "C2", "received_on": "2026-01-01", "subject_name": "甲", "content": ""}, "缺少必填项「线索内容」"),
-        ({"clue_id": "C3", "received_on": "2026-01-01", "subject_name": "甲", "content": "x",
-          "claimed_participants": "好多人"}, "涉及人数「好多人」"),
+        (
+            {
+                "clue_id": "C1",
+                "received_on": "2026-01-01",
+                "subject_name": "甲",
+                "content": "x",
+                "channel": "微信",
+            },
+            "线索来源「微信」不在可选值内",
+        ),
+        (
+            {"clue_id": "C2", "received_on": "2026-01-01", "subject_name": "甲", "content": ""},
+            "缺少必填项「线索内容」",
+        ),
+        (
+            {
+                "clue_id": "C3",
+                "received_on": "2026-01-01",
+                "subject_name": "甲",
+                "content": "x",
+                "claimed_participants": "好多人",
+            },
+            "涉及人数「好多人」",
+        ),
     ],
     "provincial-list": [({"level": "高"}, "统一社会信用代码或企业名称至少填写一项")],
-    "inspections": [({"uscc": U1, "inspected_on": "2026-01-01", "conclusion": "有问题"}, "核查结论「有问题」不在可选值内")],
+    "inspections": [
+        ({"uscc": U1, "inspected_on": "2026-01-01", "conclusion": "有问题"}, "核查结论「有问题」不在可选值内")
+    ],
     "actions": [({"uscc": U1, "action": "罚款", "action_on": "2026-01-01"}, "处置措施「罚款」不在可选值内")],
 }
 
@@ -88,7 +137,7 @@ def test_bad_rows_are_quarantined_with_chinese_reasons(con, tmp_path, kind):
     assert report.rows_loaded + report.rows_quarantined == report.rows_read == len(rows)
     stored = quarantine(con)
     first_bad_line = len(VALID[kind]) + 2
-    for (line, reason), (_, expected) in zip(stored, bad, strict=True):
+    for (_line, reason), (_, expected) in zip(stored, bad, strict=True):
         assert expected in reason
     assert [line for line, _ in stored] == list(range(first_bad_line, first_bad_line + len(bad)))
     raw = json.loads(con.execute("SELECT raw FROM quarantine LIMIT 1").fetchall()[0][0])
@@ -113,7 +162,9 @@ def test_personal_values_never_appear_in_reasons(con, tmp_path):
 
 
 def test_reingest_same_file_is_a_no_op(con, tmp_path):
-    path = write_kind(tmp_path / "r.csv", "registrations", VALID["registrations"] + [{"uscc": "bad", "name": "x"}])
+    path = write_kind(
+        tmp_path / "r.csv", "registrations", VALID["registrations"] + [{"uscc": "bad", "name": "x"}]
+    )
     first = ingest_file(con, "registrations", path)
     second = ingest_file(con, "registrations", path)
     assert not first.skipped and second.skipped
@@ -148,7 +199,9 @@ def test_unknown_columns_are_kept(con, tmp_path):
 def test_missing_required_column_is_a_clear_error(con, tmp_path):
     path = tmp_path / "a.csv"
     path.write_bytes(csv_bytes(["预警编号", "账户名称"], [["A1", "甲"]]))
-    with pytest.raises(BadInput, match="缺少资金异动预警的必填列：预警日期（alert_date）、转入金额（inflow_amount）"):
+    with pytest.raises(
+        BadInput, match="缺少资金异动预警的必填列：预警日期（alert_date）、转入金额（inflow_amount）"
+    ):
         ingest_file(con, "alerts", path)
     assert counts(con, "ingested_files") == 0
 
@@ -183,3 +236,10 @@ def test_header_only_file_loads_nothing(con, tmp_path):
     path.write_text("统一社会信用代码,企业名称\n", encoding="utf-8")
     report = ingest_file(con, "registrations", path)
     assert (report.rows_read, report.rows_loaded, report.rows_quarantined) == (0, 0, 0)
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_committed_samples_follow_the_contract(con, kind):
+    path = Path(__file__).resolve().parents[1] / "data" / "samples" / f"{kind}.csv"
+    report = ingest_file(con, kind, path)
+    assert report.rows_read > 0 and report.rows_quarantined == 0

@@ -65,7 +65,8 @@ def test_amounts_in_yuan(raw, expected):
 
 
 @pytest.mark.parametrize(
-    ("raw", "expected"), [("100万元", 100.0), ("50", 50.0), ("500000元", 50.0), ("1亿元", 10_000.0), ("x", None)]
+    ("raw", "expected"),
+    [("100万元", 100.0), ("50", 50.0), ("500000元", 50.0), ("1亿元", 10_000.0), ("x", None)],
 )
 def test_registered_capital_in_wan(raw, expected):
     values, _ = run(parse.parse_amount_wan, [raw])
@@ -73,14 +74,16 @@ def test_registered_capital_in_wan(raw, expected):
 
 
 @pytest.mark.parametrize(
-    ("raw", "expected"), [("200", 200), ("约200人", 200), ("1,200余人", 1200), ("12笔", 12), ("3.0", 3), ("很多", None)]
+    ("raw", "expected"),
+    [("200", 200), ("约200人", 200), ("1,200余人", 1200), ("12笔", 12), ("3.0", 3), ("很多", None)],
 )
 def test_counts(raw, expected):
     assert run(parse.parse_count, [raw])[0] == [expected]
 
 
 @pytest.mark.parametrize(
-    ("raw", "expected"), [("0.35", 0.35), ("35%", 0.35), ("35", 0.35), ("100%", 1.0), ("150", None), ("x", None)]
+    ("raw", "expected"),
+    [("0.35", 0.35), ("35%", 0.35), ("35", 0.35), ("100%", 1.0), ("150", None), ("x", None)],
 )
 def test_shares(raw, expected):
     values, _ = run(parse.parse_share, [raw])

@@ -25,7 +25,9 @@ class FileRecord:
 
 def file_seen(con: duckdb.DuckDBPyConnection, sha256: str, kind: str) -> bool:
     """True when the same bytes were already ingested as the same kind."""
-    return scalar(con, "SELECT count(*) FROM ingested_files WHERE sha256 = ? AND kind = ?", [sha256, kind]) > 0
+    return (
+        scalar(con, "SELECT count(*) FROM ingested_files WHERE sha256 = ? AND kind = ?", [sha256, kind]) > 0
+    )
 
 
 def write_ingest(
