@@ -1,0 +1,1 @@
+"""Enrichers: pure functions that add keyword, entity-resolution and registry facts to polars frames."""

@@ -1,0 +1,276 @@
+"""Sensitive-word enrichment: vectorised lexicon matching, per-subject scores and the signboard screen.
+
+Matching runs over whole columns: text is normalised (``enrichers.normalize``), then one leftmost-longest
+Aho-Corasick pass (polars ``str.extract_many``) finds lexicon terms *and* masking phrases together, so a
+term inside a licensed institution's name, a state body, a place name or the standard scope disclaimer is
+swallowed by the longer phrase. Byte offsets (``str.find_many``) are computed for the rows that hit only;
+hits preceded in the same clause by a negation or warning trigger (不得, 禁止, 防范 ...) are dropped.
+Rates and amounts (年化18%, 月息2分, 一万元三个月翻倍) come from the regexes in keywords/patterns.csv.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from enrichers.keywords_lexicon import FIELD_LABELS, FIELDS, NEGATION_WINDOW, NINE, Lexicon, load_lexicon
+from enrichers.keywords_model import NgramModel, load_model
+from enrichers.normalize import normalize_text
+
+__all__ = [
+    "Lexicon",
+    "ScreenResult",
+    "combine_scores",
+    "load_lexicon",
+    "match_frame",
+    "score_hits",
+    "screen_texts",
+]
+
+HIT_COLUMNS = ["subject_id", "field", "term", "category", "weight", "position", "citation"]
+MODEL_WEIGHT = 0.6  # a certain model alone gives 60 points: enough for review, never a ban by itself
+BAN_SCORE = 60
+REVIEW_SCORE = 25
+STABILITY = "涉稳信号"
+PARALLEL_MIN_ROWS = 50_000
+BAN_CATEGORIES = ("承诺回报宣传用语", "非法集资行为类型(2022解释第一、二条)")
+
+
+def _field_map(fields: dict[str, str]) -> dict[str, str]:
+    """Accept {field kind: column} (documented) or {column: field kind}."""
+    if set(fields) <= set(FIELDS):
+        return dict(fields)
+    if set(fields.values()) <= set(FIELDS):
+        return {kind: col for col, kind in fields.items()}
+    raise ValueError(f"fields must map {FIELDS} to column names, got {fields}")
+
+
+def _finish(found: pl.DataFrame, field_kind: str, negation: str) -> pl.DataFrame:
+    """Byte offset -> character position, drop negated hits, shape the output columns."""
+    prefix = pl.col("text").cast(pl.Binary).bin.head(pl.col("p")).cast(pl.String)
+    return (
+        found.with_columns(prefix=prefix)
+        .filter(~pl.col("prefix").str.tail(NEGATION_WINDOW).str.contains(negation))
+        .select(
+            "subject_id",
+            pl.lit(field_kind).alias("field"),
+            "term",
+            "category",
+            "weight",
+            pl.col("prefix").str.len_chars().cast(pl.Int64).alias("position"),
+            "citation",
+        )
+    )
+
+
+def _literal_hits(base: pl.DataFrame, lex: Lexicon, kind: str, negation: str) -> pl.DataFrame:
+    terms = lex.terms_for(kind).select("key", "term", "category", "weight", "citation")
+    patterns = lex.automaton(kind)
+    opts: dict[str, Any] = {"leftmost": True, "ascii_case_insensitive": True}
+    keys = terms["key"].to_list()
+    rows = base.filter(
+        pl.col("m").list.eval(pl.element().str.to_lowercase().is_in(keys)).list.any().fill_null(False)
+    ).with_columns(p=pl.col("text").str.find_many(patterns, **opts))
+    found = (
+        rows.explode(["m", "p"])
+        .with_columns(key=pl.col("m").str.to_lowercase())
+        .join(terms, on="key", how="inner")
+    )
+    return _finish(found, kind, negation)
+
+
+def _combined(lex: Lexicon, kind: str) -> str:
+    """One alternation of every regex pattern for a field (a never-matching regex when there are none)."""
+    pats = lex.patterns_for(kind)["pattern"].to_list()
+    return "|".join(f"(?:{p})" for p in pats) if pats else r"[^\s\S]"
+
+
+def _pattern_hits(base: pl.DataFrame, lex: Lexicon, kind: str, negation: str) -> pl.DataFrame:
+    pats = lex.patterns_for(kind)
+    if pats.height == 0 or base.height == 0:
+        return pl.DataFrame()
+    sub = base
+    parts = [
+        sub.select(
+            "subject_id",
+            "text",
+            pl.col("text").str.extract(row["pattern"], 0).alias("term"),
+            pl.col("text").str.find(row["pattern"]).alias("p"),
+            pl.lit(row["category"]).alias("category"),
+            pl.lit(row["weight"]).alias("weight"),
+            pl.lit(row["citation"]).alias("citation"),
+        ).drop_nulls("term")
+        for row in pats.iter_rows(named=True)
+    ]
+    return _finish(pl.concat(parts), kind, negation)
+
+
+def match_frame(
+    df: pl.DataFrame, id_col: str, fields: dict[str, str], lexicon: Lexicon | None = None
+) -> pl.DataFrame:
+    """One row per hit: subject_id, field ('name'|'scope'|'text'), term, category, weight, position.
+
+    ``fields`` maps a field kind to the column holding it, e.g. ``{"name": "name", "scope": "business_scope"}``.
+    ``position`` is the 0-based character offset in the normalised text. A ``citation`` column is added.
+    """
+    lex = lexicon or load_lexicon()
+    mapping = _field_map(fields)
+    negation = lex.negation_regex()
+    opts: dict[str, Any] = {"leftmost": True, "ascii_case_insensitive": True}
+    stage = (
+        df.lazy()
+        .select(
+            pl.col(id_col).alias("subject_id"),
+            *[normalize_text(pl.col(c).cast(pl.String)).fill_null("").alias(k) for k, c in mapping.items()],
+        )
+        .with_columns(
+            *[pl.col(k).str.extract_many(lex.automaton(k), **opts).alias(f"m_{k}") for k in mapping],
+            *[pl.col(k).str.contains(_combined(lex, k)).alias(f"r_{k}") for k in mapping],
+        )
+    )
+    # The scan is the expensive part: run it on row slices in parallel (one per polars thread).
+    n_chunks = pl.thread_pool_size() if df.height >= PARALLEL_MIN_ROWS else 1
+    size = -(-df.height // n_chunks) if df.height else 1
+    found = pl.concat(pl.collect_all([stage.slice(i * size, size) for i in range(n_chunks)]))
+    parts = []
+    for kind in mapping:
+        base = found.select("subject_id", pl.col(kind).alias("text"), pl.col(f"m_{kind}").alias("m"))
+        parts.append(_literal_hits(base, lex, kind, negation))
+        candidates = found.filter(pl.col(f"r_{kind}")).select("subject_id", pl.col(kind).alias("text"))
+        pattern_part = _pattern_hits(candidates, lex, kind, negation)
+        if pattern_part.height:
+            parts.append(pattern_part)
+    id_dtype = df.schema[id_col]
+    out = pl.concat([p.with_columns(pl.col("subject_id").cast(id_dtype)) for p in parts])
+    return _drop_inside_patterns(out, lex).select(HIT_COLUMNS).sort("subject_id", "field", "position")
+
+
+def _drop_inside_patterns(hits: pl.DataFrame, lex: Lexicon) -> pl.DataFrame:
+    """A literal term inside a matched rate/amount (年化 in 年化18%) is reported once, as the pattern."""
+    hits = hits.with_columns(end=pl.col("position") + pl.col("term").str.len_chars())
+    is_pattern = ~pl.col("term").str.to_lowercase().is_in(lex.terms["key"].to_list())
+    spans = hits.filter(is_pattern).select("subject_id", "field", ps="position", pe="end")
+    if spans.height == 0:
+        return hits
+    inside = (
+        hits.filter(~is_pattern)
+        .join(spans, on=["subject_id", "field"])
+        .filter((pl.col("position") >= pl.col("ps")) & (pl.col("end") <= pl.col("pe")))
+        .select("subject_id", "field", "term", "position")
+        .unique()
+    )
+    return hits.join(inside, on=["subject_id", "field", "term", "position"], how="anti")
+
+
+def score_hits(hits: pl.DataFrame) -> pl.DataFrame:
+    """Per subject_id: keyword_score 0-100 (noisy-or of distinct terms' weights), top terms and a reason."""
+    per_term = (
+        hits.sort("weight", descending=True)
+        .group_by("subject_id", "term", maintain_order=True)
+        .agg(pl.col("weight").first(), pl.col("category").first(), pl.col("field").first())
+        .with_columns(
+            label=pl.format(
+                "{}含「{}」({})",
+                pl.col("field").replace_strict(FIELD_LABELS, default="文本"),
+                pl.col("term"),
+                pl.col("category"),
+            )
+        )
+    )
+    return (
+        per_term.group_by("subject_id", maintain_order=True)
+        .agg(
+            keyword_score=((1.0 - (1.0 - pl.col("weight")).product()) * 100).round().cast(pl.Int64),
+            hit_terms=pl.len().cast(pl.Int64),
+            top_terms=pl.col("term").head(5),
+            nine_terms=pl.col("term").filter(pl.col("category") == NINE),
+            categories=pl.col("category").unique(maintain_order=True),
+            reason=pl.col("label").head(3).str.join("；"),
+        )
+        .sort("subject_id")
+    )
+
+
+def combine_scores(keyword_score: pl.Expr, model_prob: pl.Expr) -> pl.Expr:
+    """0-100 score from the lexicon score and the name model's probability (noisy-or)."""
+    lex = keyword_score.cast(pl.Float64) / 100.0
+    return ((1.0 - (1.0 - lex) * (1.0 - MODEL_WEIGHT * model_prob)) * 100).round().cast(pl.Int64)
+
+
+@dataclass
+class ScreenResult:
+    """The screen of one text: score 0-100, hits, a verdict an officer can act on, and why."""
+
+    text: str
+    score: int
+    hits: list[tuple[str, str, float, str, int]]
+    verdict: str
+    model_prob: float | None = None
+    explanation: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """The documented JSON object: text, score, hits [{term, category}], verdict."""
+        return {
+            "text": self.text,
+            "score": self.score,
+            "hits": [{"term": h[0], "category": h[1]} for h in self.hits],
+            "verdict": self.verdict,
+        }
+
+
+def _verdict(
+    score: int, lex_score: int, hits: list[tuple[str, str, float, str, int]], model_note: str
+) -> str:
+    """Ban only on lexicon grounds (the law's words or outright promises); the model can only ask for review."""
+    nine = [h[0] for h in hits if h[1] == NINE]
+    if nine:
+        return f"禁止使用：含条例第九条禁用字样「{'」「'.join(dict.fromkeys(nine))}」"
+    top = max(hits, key=lambda h: h[2]) if hits else None
+    if top is not None and top[1] == STABILITY:
+        return f"需人工复核：含涉稳信号「{top[0]}」，建议核实是否存在兑付风险"
+    if top is not None and lex_score >= BAN_SCORE and top[1] in BAN_CATEGORIES:
+        return f"禁止使用：含{top[1]}「{top[0]}」"
+    if score >= REVIEW_SCORE:
+        if top is not None:
+            return f"需人工复核：含{top[1]}「{top[0]}」"
+        return f"需人工复核：{model_note}"
+    return "未发现敏感字样"
+
+
+def screen_texts(
+    texts: list[str], lexicon: Lexicon | None = None, model: NgramModel | None = None
+) -> list[ScreenResult]:
+    """Screen signboards, names or advert texts; the name model adds to the score when it is installed."""
+    if not texts:
+        return []
+    model = model or load_model()
+    frame = pl.DataFrame(
+        {"id": list(range(len(texts))), "text": texts}, schema={"id": pl.Int64, "text": pl.String}
+    )
+    hits = match_frame(frame, "id", {"text": "text"}, lexicon)
+    scores = dict(score_hits(hits).select("subject_id", "keyword_score").iter_rows()) if hits.height else {}
+    probs = model.predict_proba(frame["text"]) if model is not None else None
+    by_id: dict[int, list[tuple[str, str, float, str, int]]] = {}
+    for sid, fld, term, cat, w, pos, _ in hits.iter_rows():
+        by_id.setdefault(sid, []).append((term, cat, w, fld, pos))
+    results = []
+    for i, text in enumerate(texts):
+        hs = by_id.get(i, [])
+        lex_score = int(scores.get(i, 0))
+        explanation = [f"「{t}」{c}，权重{w:.2f}，位置{p}" for t, c, w, _, p in hs]
+        prob = float(probs[i]) if probs is not None else None
+        note = ""
+        score = lex_score
+        if prob is not None and model is not None:
+            score = pl.select(combine_scores(pl.lit(lex_score), pl.lit(prob))).item()
+            grams = "、".join(g for g, _ in model.top_ngrams(text))
+            note = (
+                f"名称与已出险P2P平台运营主体相似（模型概率{prob:.2f}{'，特征：' + grams if grams else ''}）"
+            )
+            explanation.append(f"字符n元模型{model.version}：{note}，加分{score - lex_score}")
+        results.append(
+            ScreenResult(text, int(score), hs, _verdict(int(score), lex_score, hs, note), prob, explanation)
+        )
+    return results

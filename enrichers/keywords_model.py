@@ -1,0 +1,121 @@
+"""Learned complement to the lexicon: logistic regression over hashed character n-grams of names.
+
+The artifact (``keywords/model/name_ngram_lr.npz``) holds only the non-zero coefficients of a
+``HashingVectorizer`` + ``LogisticRegression`` model, so it stays small and needs no pickle. It is
+trained by ``benchmarks/eval_keywords.py --train`` on the tuning half of the real data only.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+from sklearn.feature_extraction.text import HashingVectorizer
+
+from enrichers.normalize import normalize_text
+
+MODEL_PATH = Path(__file__).resolve().parent.parent / "keywords" / "model" / "name_ngram_lr.npz"
+N_FEATURES = 2**18
+NGRAM_RANGE = (1, 3)
+
+# The product's own place-name rules (no real gazetteer is shipped): bracketed qualifiers such as
+# （北京）/（集团）, a leading "<省/自治区><市>" prefix, and the legal-form suffix, which says nothing about
+# the business but would let a model tell listed 股份有限公司 from ordinary 有限公司.
+_BRACKETS = r"\([^()]{0,12}\)"
+_LEADING_ADMIN = r"^(?:[^省市区]{2,8}?(?:省|自治区))?(?:[^省市区]{2,6}?市)?"
+_LEGAL_FORM = r"(?:股份)?有限(?:责任)?公司.*$|(?:集团|分公司|分店|合伙企业|个人独资企业)$"
+
+
+def prepare_names(expr: pl.Expr) -> pl.Expr:
+    """Model input: normalised name with brackets, leading province/city and legal form removed."""
+    return (
+        normalize_text(expr.cast(pl.String).fill_null(""))
+        .str.replace_all(_BRACKETS, "")
+        .str.replace(_LEADING_ADMIN, "")
+        .str.replace(_LEGAL_FORM, "")
+    )
+
+
+def _vectorizer() -> HashingVectorizer:
+    return HashingVectorizer(
+        analyzer="char", ngram_range=NGRAM_RANGE, n_features=N_FEATURES, alternate_sign=False, norm="l2"
+    )
+
+
+@dataclass(frozen=True)
+class NgramModel:
+    """Sparse logistic-regression coefficients over hashed character n-grams."""
+
+    indices: np.ndarray
+    coef: np.ndarray
+    intercept: float
+    meta: dict[str, object]
+
+    @property
+    def version(self) -> str:
+        return str(self.meta.get("version", "unknown"))
+
+    def _dense(self) -> np.ndarray:
+        w = np.zeros(N_FEATURES, dtype=np.float64)
+        w[self.indices] = self.coef
+        return w
+
+    def decision(self, prepared: list[str]) -> np.ndarray:
+        """Raw logits for already prepared names."""
+        x = _vectorizer().transform(prepared)
+        return np.asarray(x @ self._dense()).ravel() + self.intercept
+
+    def predict_proba(self, names: pl.Series) -> np.ndarray:
+        """Probability that each raw name resembles a collapsed P2P operator's name."""
+        prepared = names.to_frame("n").select(prepare_names(pl.col("n"))).to_series().to_list()
+        return 1.0 / (1.0 + np.exp(-self.decision(prepared)))
+
+    def top_ngrams(self, name: str, k: int = 3) -> list[tuple[str, float]]:
+        """The k character n-grams of one name that push its score up the most."""
+        prepared = pl.select(prepare_names(pl.lit(name))).item()
+        analyzer = _vectorizer().build_analyzer()
+        grams = sorted(set(analyzer(prepared)))
+        if not grams:
+            return []
+        x = _vectorizer().transform(grams)
+        contrib = np.asarray(x @ self._dense()).ravel()
+        order = np.argsort(-contrib)[:k]
+        return [(grams[i], float(contrib[i])) for i in order if contrib[i] > 0]
+
+
+def train(names: list[str], labels: np.ndarray, meta: dict[str, object], c: float = 4.0) -> NgramModel:
+    """Fit the model on raw names (prepared here) and keep only non-zero coefficients."""
+    from sklearn.linear_model import LogisticRegression
+
+    prepared = pl.Series(names).to_frame("n").select(prepare_names(pl.col("n"))).to_series().to_list()
+    x = _vectorizer().transform(prepared)
+    lr = LogisticRegression(C=c, max_iter=3000, class_weight="balanced").fit(x, labels)
+    coef = lr.coef_.ravel()
+    keep = np.flatnonzero(np.abs(coef) > 1e-4)
+    return NgramModel(keep.astype(np.int32), coef[keep].astype(np.float32), float(lr.intercept_[0]), meta)
+
+
+def save_model(model: NgramModel, path: Path = MODEL_PATH) -> None:
+    """Write the artifact as a compressed .npz with JSON metadata."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(
+        path,
+        indices=model.indices,
+        coef=model.coef,
+        intercept=np.array([model.intercept]),
+        meta=np.array(json.dumps(model.meta, ensure_ascii=False)),
+    )
+
+
+@lru_cache(maxsize=2)
+def load_model(path: Path = MODEL_PATH) -> NgramModel | None:
+    """The stored model, or None when no artifact has been trained yet."""
+    if not Path(path).exists():
+        return None
+    with np.load(path, allow_pickle=False) as z:
+        meta = json.loads(str(z["meta"]))
+        return NgramModel(z["indices"], z["coef"], float(z["intercept"][0]), meta)

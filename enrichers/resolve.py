@@ -1,0 +1,194 @@
+"""Link alerts and clues to registered entities (entity resolution, step 2).
+
+Tiers, tried together and decided per source record: exact code → exact normalised name → same
+core name → branch of a registered parent → short name (字号) → blocked fuzzy match on the core
+(rapidfuzz, candidates only from shared brand or rare character bigrams, never all pairs), with
+address and town agreement. A record whose best candidate does not clearly beat the runner-up
+goes to review instead of being guessed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+from rapidfuzz import fuzz, process
+
+from enrichers.names import address_key, name_parts
+
+ACCEPT = 0.80  # lowest score that links
+MARGIN = 0.08  # how far the best must beat the runner-up
+REVIEW_FLOOR = 0.60  # below this a candidate is not worth an analyst's time
+RARE_BIGRAM_MAX_DF = 40  # bigrams more common than this in registrations do not block
+MAX_CANDIDATES = 40  # per source record, from the bigram block
+FUZZY_CAP = 0.95  # a fuzzy match never outranks an exact one
+BASE_SCORES = {"name": 1.0, "core": 0.97, "branch": 0.92, "short_name": 0.90}
+
+
+@dataclass(frozen=True)
+class Resolution:
+    links: pl.DataFrame  # source_kind, source_id, uscc, method, score
+    review: pl.DataFrame  # source_kind, source_id, subject_name, uscc, candidate_name, score, rank
+    unmatched: pl.DataFrame  # source_kind, source_id, name, core, address_key, town
+
+
+def prepare_registrations(regs: pl.DataFrame) -> pl.DataFrame:
+    """uscc, name, address, town → plus norm, core, brand, addr (computed once per run)."""
+    parts = name_parts(regs["name"])
+    addr = address_key(regs["address"]) if "address" in regs.columns else pl.Series([None] * regs.height)
+    town = regs["town"] if "town" in regs.columns else pl.Series([None] * regs.height, dtype=pl.Utf8)
+    return pl.DataFrame(
+        {"uscc": regs["uscc"], "reg_name": regs["name"], "r_addr": addr, "r_town": town}
+    ).hstack(parts.select("norm", "core", "brand"))
+
+
+def prepare_sources(sources: pl.DataFrame) -> pl.DataFrame:
+    """source_kind, source_id, name, uscc, address, town, mention → plus sid and name keys."""
+    parts = name_parts(sources["name"])
+    return (
+        sources.with_row_index("sid")
+        .with_columns(address_key(sources["address"]).alias("s_addr"))
+        .hstack(parts.select("norm", "core", "brand", "parent_norm"))
+    )
+
+
+def _exact_pairs(src: pl.DataFrame, reg: pl.DataFrame) -> pl.DataFrame:
+    keys = [("norm", "norm", "name"), ("core", "core", "core"), ("parent_norm", "norm", "branch")]
+    keys.append(("core", "brand", "short_name"))
+    frames = []
+    for s_key, r_key, method in keys:
+        left = src.select("sid", pl.col(s_key).alias("k")).drop_nulls("k")
+        right = reg.select("uscc", pl.col(r_key).alias("k"))
+        frames.append(
+            left.join(right, on="k").select(
+                "sid", "uscc", pl.lit(method).alias("method"), pl.lit(BASE_SCORES[method]).alias("score")
+            )
+        )
+    return pl.concat(frames)
+
+
+def _bigrams(frame: pl.DataFrame, id_col: str) -> pl.DataFrame:
+    text = pl.col("core")
+    return (
+        frame.select(id_col, "core")
+        .filter(text.str.len_chars() >= 2)
+        .with_columns(pl.int_ranges(0, text.str.len_chars() - 1).alias("pos"))
+        .explode("pos")
+        .select(id_col, text.str.slice(pl.col("pos"), 2).alias("bigram"))
+        .unique()
+    )
+
+
+def _fuzzy_pairs(src: pl.DataFrame, reg: pl.DataFrame) -> pl.DataFrame:
+    """Candidates sharing a brand or a rare bigram of the core, scored by rapidfuzz on the cores."""
+    reg_grams = _bigrams(reg, "uscc")
+    rare = reg_grams.group_by("bigram").len().filter(pl.col("len") <= RARE_BIGRAM_MAX_DF).select("bigram")
+    by_gram = (
+        _bigrams(src, "sid")
+        .join(rare, on="bigram")
+        .join(reg_grams, on="bigram")
+        .group_by("sid", "uscc")
+        .len("shared")
+        .sort(["sid", "shared"], descending=[False, True])
+        .group_by("sid", maintain_order=True)
+        .head(MAX_CANDIDATES)
+        .select("sid", "uscc")
+    )
+    by_brand = src.select("sid", "brand").join(reg.select("uscc", "brand"), on="brand").select("sid", "uscc")
+    pairs = pl.concat([by_gram, by_brand]).unique()
+    pairs = pairs.join(src.select("sid", pl.col("core").alias("s_core")), on="sid").join(
+        reg.select("uscc", pl.col("core").alias("r_core")), on="uscc"
+    )
+    scores = process.cpdist(
+        pairs["s_core"].to_list(), pairs["r_core"].to_list(), scorer=fuzz.ratio, workers=-1
+    )
+    capped = (scores / 100.0).clip(0.0, FUZZY_CAP)
+    return pairs.select(
+        "sid", "uscc", pl.lit("fuzzy").alias("method"), pl.Series("score", capped, dtype=pl.Float64)
+    )
+
+
+def _adjust_for_address(pairs: pl.DataFrame, src: pl.DataFrame, reg: pl.DataFrame) -> pl.DataFrame:
+    """Address agreement lifts a candidate a little; a different town or address lowers it."""
+    pairs = pairs.join(src.select("sid", "s_addr", pl.col("town").alias("s_town")), on="sid").join(
+        reg.select("uscc", "r_addr", "r_town"), on="uscc"
+    )
+    both = pairs["s_addr"].is_not_null() & pairs["r_addr"].is_not_null()
+    addr_sim = (
+        process.cpdist(
+            pairs["s_addr"].fill_null("").to_list(),
+            pairs["r_addr"].fill_null("").to_list(),
+            scorer=fuzz.partial_ratio,
+            workers=-1,
+        )
+        / 100.0
+    )
+    pairs = pairs.with_columns(pl.Series("addr_sim", addr_sim), both.alias("both_addr"))
+    bonus = (
+        pl.when(pl.col("both_addr") & (pl.col("addr_sim") >= 0.85))
+        .then(0.05)
+        .when(pl.col("both_addr") & (pl.col("addr_sim") < 0.5))
+        .then(-0.10)
+        .otherwise(0.0)
+    )
+    town_clash = (
+        pl.col("s_town").is_not_null()
+        & pl.col("r_town").is_not_null()
+        & (pl.col("s_town") != pl.col("r_town"))
+    )
+    penalty = pl.when(town_clash).then(-0.10).otherwise(0.0)
+    return pairs.with_columns((pl.col("score") + bonus + penalty).clip(0.0, 1.0).alias("score")).select(
+        "sid", "uscc", "method", "score"
+    )
+
+
+def resolve(regs: pl.DataFrame, sources: pl.DataFrame) -> Resolution:
+    """Decide one registered entity per source record, or review, or unmatched."""
+    reg = prepare_registrations(regs)
+    src = prepare_sources(sources)
+    by_code = src.select("sid", "uscc").drop_nulls("uscc").join(reg.select("uscc"), on="uscc")
+    code_links = by_code.with_columns(pl.lit("code").alias("method"), pl.lit(1.0).alias("score"))
+    rest = src.join(by_code.select("sid"), on="sid", how="anti")
+    pairs = pl.concat([_exact_pairs(rest, reg), _fuzzy_pairs(rest, reg)])
+    pairs = _adjust_for_address(pairs, rest, reg)
+    best = (
+        pairs.sort(["sid", "score", "method"], descending=[False, True, False])
+        .unique(["sid", "uscc"], keep="first", maintain_order=True)
+        .with_columns(pl.col("score").rank("ordinal", descending=True).over("sid").alias("rank"))
+    )
+    top = best.filter(pl.col("rank") == 1)
+    second = best.filter(pl.col("rank") == 2).select("sid", pl.col("score").alias("runner_up"))
+    decided = top.join(second, on="sid", how="left").with_columns(pl.col("runner_up").fill_null(0.0))
+    sure = (pl.col("score") >= ACCEPT) & (pl.col("score") - pl.col("runner_up") >= MARGIN)
+    linked = pl.concat(
+        [
+            code_links.select("sid", "uscc", "method", "score"),
+            decided.filter(sure).select("sid", "uscc", "method", "score"),
+        ]
+    )
+    doubtful = decided.filter(~sure & (pl.col("score") >= REVIEW_FLOOR)).select("sid")
+    review = best.join(doubtful, on="sid").filter((pl.col("rank") <= 5) & (pl.col("score") >= REVIEW_FLOOR))
+    keys = src.select("sid", "source_kind", "source_id", "name")
+    links = linked.join(keys, on="sid").select("source_kind", "source_id", "uscc", "method", "score")
+    review_out = (
+        review.join(keys, on="sid")
+        .join(reg.select("uscc", "reg_name"), on="uscc")
+        .select(
+            "source_kind",
+            "source_id",
+            pl.col("name").alias("subject_name"),
+            "uscc",
+            pl.col("reg_name").alias("candidate_name"),
+            "score",
+            pl.col("rank").cast(pl.Int32),
+        )
+    )
+    settled = pl.concat([linked.select("sid"), doubtful])
+    unmatched = src.join(settled, on="sid", how="anti").select(
+        "source_kind", "source_id", "name", "core", pl.col("s_addr").alias("address_key"), "town"
+    )
+    return Resolution(
+        links.sort("source_kind", "source_id"),
+        review_out.sort("source_kind", "source_id", "rank"),
+        unmatched.sort("source_kind", "source_id"),
+    )
