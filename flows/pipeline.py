@@ -22,6 +22,7 @@ from fundrisk.inbox import discover
 from fundrisk.ingest import ingest_file
 from fundrisk.reports import run_summary_markdown, summarise_ingest
 from fundrisk.sources.spec import SCHEMA_VERSION
+from fundrisk.stages.keywords import run_keywords
 from fundrisk.warehouse.db import session
 from fundrisk.warehouse.runs_store import finish_run, start_run
 
@@ -64,22 +65,33 @@ def ingest_task(db: str, kind: str, path: str, name: str, run_id: str) -> dict[s
             return {"kind": kind, "source_file": name, "error": str(exc)}
 
 
+@task(name="敏感词筛查", **DB_TASK)  # type: ignore[call-overload]
+def keywords_task(db: str, run_id: str) -> dict[str, object]:
+    with session(db) as con:
+        return run_keywords(con, run_id)
+
+
 @task(name="结束运行", **DB_TASK)  # type: ignore[call-overload]
 def end_run(db: str, run_id: str, summary: dict[str, Any]) -> None:
     status = "success" if not summary["rejected_files"] else "partial"
-    versions = {"fundrisk": __version__, "input_schema": SCHEMA_VERSION}
+    versions = {
+        "fundrisk": __version__,
+        "input_schema": SCHEMA_VERSION,
+        "lexicon": str(summary.get("keywords", {}).get("lexicon_version", "")),
+    }
     with session(db) as con:
         finish_run(con, run_id, status, summary["input_hashes"], versions, summary)
 
 
 @flow(name="fundrisk-pipeline", log_prints=False)
 def pipeline(inbox: str, db: str) -> dict[str, Any]:
-    """Ingest every new file of the inbox into the DuckDB file and record the run."""
+    """Ingest every new file of the inbox, enrich, and record the run (stages run one at a time)."""
     logger = get_run_logger()
     files = discover(Path(inbox))
     run_id = begin_run(db, inbox)
     reports = [ingest_task(db, f.kind, str(f.path), f.path.name, run_id) for f in files]
     summary = summarise_ingest(run_id, reports)
+    summary["keywords"] = keywords_task(db, run_id)
     end_run(db, run_id, summary)
     create_markdown_artifact(
         run_summary_markdown(summary), key="fundrisk-run-summary", description="本次运行摘要"

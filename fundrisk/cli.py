@@ -170,6 +170,34 @@ def run_command(
         raise typer.Exit(2)
 
 
+@app.command("screen")
+@guarded
+def screen_command(
+    texts: Annotated[list[str], typer.Argument(help="要筛查的名称、门头牌匾或广告文字，可输入多条")],
+    as_json: Annotated[bool, typer.Option("--json", help="每条文字输出一个 JSON 对象（每行一个）")] = False,
+) -> None:
+    """敏感字样筛查：给出命中词、0–100 分和处置建议（门头牌匾审批前、名称与广告核查）。"""
+    import json
+
+    from enrichers.keywords import screen_texts
+
+    texts = [t for t in texts if t.strip()]
+    if not texts:
+        raise BadInput("请至少提供一条非空的文字")
+    results = screen_texts(texts)
+    if as_json:
+        for result in results:
+            print(json.dumps(result.to_json(), ensure_ascii=False))
+        return
+    table = Table(title="敏感字样筛查")
+    for header in ("文字", "评分", "命中词（类别）", "结论"):
+        table.add_column(header)
+    for r in results:
+        hits = "；".join(f"{h[0]}（{h[1]}）" for h in r.hits) or "—"
+        table.add_row(r.text, str(r.score), hits, r.verdict)
+    out.print(table)
+
+
 @app.command("generate")
 @guarded
 def generate_command(
@@ -186,7 +214,7 @@ def generate_command(
     table.add_column("类型")
     table.add_column("行数")
     table.add_column("文件")
-    for kind, count in result.counts.items():
+    for kind, count in result.rows.items():
         table.add_row(kind, str(count), str(result.paths.get(kind, "")))
     out.print(table)
 

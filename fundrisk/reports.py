@@ -46,6 +46,12 @@ def run_summary_markdown(summary: Mapping[str, Any]) -> str:
     ]
     for kind, c in sorted(summary["per_kind"].items()):
         lines.append(f"| {kind} | {c['read']} | {c['loaded']} | {c['quarantined']} | {c['skipped']} |")
+    keywords = summary.get("keywords")
+    if keywords:
+        lines.append(
+            f"\n敏感词筛查：命中 {keywords['keyword_hits']} 处，需关注主体 {keywords['subjects_flagged']} 个"
+            f"（词库版本 {keywords['lexicon_version']}）。"
+        )
     for bad in summary["rejected_files"]:
         lines.append(f"\n- 无法导入：{bad['kind']}/{bad['file']} — {bad['error']}")
     return "\n".join(lines)

@@ -32,6 +32,14 @@ CREATE TABLE IF NOT EXISTS quarantine (
     kind VARCHAR NOT NULL, source_file VARCHAR NOT NULL, line BIGINT, reason VARCHAR NOT NULL,
     raw VARCHAR, ingest_id VARCHAR NOT NULL, quarantined_at TIMESTAMP NOT NULL
 );
+CREATE TABLE IF NOT EXISTS keyword_hits (
+    subject_kind VARCHAR NOT NULL, subject_id VARCHAR NOT NULL, field VARCHAR, term VARCHAR, category VARCHAR,
+    weight DOUBLE, position BIGINT, citation VARCHAR, lexicon_version VARCHAR, run_id VARCHAR
+);
+CREATE TABLE IF NOT EXISTS keyword_scores (
+    subject_kind VARCHAR NOT NULL, subject_id VARCHAR NOT NULL, keyword_score BIGINT, model_prob DOUBLE,
+    hit_terms BIGINT, top_terms VARCHAR, reason VARCHAR, lexicon_version VARCHAR, run_id VARCHAR
+);
 CREATE TABLE IF NOT EXISTS runs (
     run_id VARCHAR PRIMARY KEY, started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP,
     status VARCHAR NOT NULL, flow_run_id VARCHAR, inbox VARCHAR, input_hashes VARCHAR,
