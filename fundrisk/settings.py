@@ -24,6 +24,13 @@ class Settings(BaseSettings):
     qichacha_url: str = "https://api.qichacha.com"
     qichacha_key: str | None = None
     qichacha_secret: str | None = None
+    registry_budget: int = 500
+    registry_rate_per_second: float = 5.0
+    registry_concurrency: int = 4
+    registry_cache_days: int = 30
+    registry_timeout_seconds: float = 10.0
+    registry_max_retries: int = 4
+    registry_breaker_failures: int = 8
 
 
 def get_settings() -> Settings:

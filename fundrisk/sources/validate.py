@@ -64,51 +64,61 @@ def _require_columns(mapping: dict[str, str], spec: KindSpec, file_name: str) ->
         raise BadInput(f"文件「{file_name}」至少需要一列：{names}")
 
 
-def _column_exprs(col: ColumnSpec, raw: pl.Expr) -> tuple[pl.Expr, list[pl.Expr]]:
-    """Parsed value and the reason expressions (each null where the row is fine) for one column."""
+def _parsed(col: ColumnSpec, cleaned: pl.Expr, ok: pl.Expr | None) -> tuple[pl.Expr, str | None]:
+    """The parsed value of one column and the message tail used when it cannot be parsed."""
+    if col.type == "enum":
+        return parse.parse_enum(cleaned, col.values)[0], f"」不在可选值内（{'/'.join(col.values)}）"
+    if col.type == "uscc":
+        return parse.parse_uscc(cleaned, ok)[0], f"」{PARSERS['uscc'][1]}"
+    if col.type in PARSERS:
+        parser, hint = PARSERS[col.type]
+        return parser(cleaned)[0], f"」{hint}"
+    return cleaned, None
+
+
+def _reasons(col: ColumnSpec, message: str | None) -> list[pl.Expr]:
+    """Reason expressions (null where the row is fine) over the materialised cleaned and parsed columns."""
+    cleaned, value = pl.col(f"__c_{col.name}"), pl.col(col.name)
     reasons: list[pl.Expr] = []
     if col.required:
-        reasons.append(pl.when(raw.is_null()).then(pl.lit(f"缺少必填项「{col.label}」")))
-    if col.type == "enum":
-        value, invalid = parse.parse_enum(raw, col.values)
-        message = f"」不在可选值内（{'/'.join(col.values)}）"
-    elif col.type in PARSERS:
-        parser, hint = PARSERS[col.type]
-        value, invalid = parser(raw)
-        message = f"」{hint}"
-    else:
-        return raw, reasons
-    shown = pl.lit("（已隐藏）") if col.personal else raw.str.slice(0, 40)
-    reasons.append(pl.when(invalid).then(pl.concat_str(pl.lit(f"{col.label}「"), shown, pl.lit(message))))
-    return value, reasons
+        reasons.append(pl.when(cleaned.is_null()).then(pl.lit(f"缺少必填项「{col.label}」")))
+    if message is not None:
+        shown = pl.lit("（已隐藏）") if col.personal else cleaned.str.slice(0, 40)
+        invalid = cleaned.is_not_null() & value.is_null()
+        reasons.append(pl.when(invalid).then(pl.concat_str(pl.lit(f"{col.label}「"), shown, pl.lit(message))))
+    return reasons
 
 
 def validate(raw: RawTable, spec: KindSpec, source_file: str) -> Validated:
-    """Split a raw table into loaded rows (canonical, typed) and quarantined rows."""
+    """Split a raw table into loaded rows (canonical, typed) and quarantined rows.
+
+    Three materialised steps — clean, parse, explain — so no parsed column is computed twice.
+    """
     mapping, extras = map_headers(raw.frame.columns, spec)
     _require_columns(mapping, spec, source_file)
-    frame = raw.frame
-    raw_cols = [c for c in frame.columns if c != LINE]
-    values: list[pl.Expr] = []
-    reasons: list[pl.Expr] = []
-    for col in spec.columns:
-        cleaned = parse.clean(pl.col(mapping[col.name])) if col.name in mapping else pl.lit(None, pl.Utf8)
-        value, column_reasons = _column_exprs(col, cleaned)
-        values.append(value.alias(col.name))
-        reasons.extend(column_reasons)
+    raw_cols = [c for c in raw.frame.columns if c != LINE]
+    frame = _with_uscc_validity(raw.frame, spec, mapping)
+    cleaned = [
+        (
+            parse.clean(pl.col(mapping[c.name]), fold=c.type != "text")
+            if c.name in mapping
+            else pl.lit(None, pl.Utf8)
+        ).alias(f"__c_{c.name}")
+        for c in spec.columns
+    ]
+    checks = [pl.col(c) for c in frame.columns if c.startswith("__ok_")]
+    extra_json = pl.struct(extras).struct.json_encode() if extras else pl.lit(None, pl.Utf8)
+    stage = frame.select(pl.col(LINE).alias("line"), *cleaned, *checks, extra_json.alias("extra"))
+    parsed = {c.name: _parsed(c, pl.col(f"__c_{c.name}"), _ok(c, mapping)) for c in spec.columns}
+    stage = stage.with_columns(value.alias(name) for name, (value, _) in parsed.items())
+    reasons = [r for c in spec.columns for r in _reasons(c, parsed[c.name][1])]
     if spec.one_of:
-        present = [parse.clean(pl.col(mapping[n])).is_not_null() for n in spec.one_of if n in mapping]
+        present = [pl.col(f"__c_{n}").is_not_null() for n in spec.one_of]
         names = "或".join(spec.column(n).label for n in spec.one_of)
         reasons.append(pl.when(~pl.any_horizontal(present)).then(pl.lit(f"{names}至少填写一项")))
-    raw_json = pl.struct(raw_cols).struct.json_encode() if raw_cols else pl.lit("{}")
-    extra_json = pl.struct(extras).struct.json_encode() if extras else pl.lit(None, pl.Utf8)
     reason = pl.concat_str(reasons, separator="；", ignore_nulls=True) if reasons else pl.lit("")
-    typed = frame.select(
-        pl.col(LINE).alias("line"),
-        *values,
-        extra_json.alias("extra"),
-        raw_json.alias("raw"),
-        pl.when(reason.str.len_chars() > 0).then(reason).alias("reason"),
+    typed = stage.select(
+        "line", *spec.names, "extra", pl.when(reason.str.len_chars() > 0).then(reason).alias("reason")
     )
     typed = _flag_duplicates(typed, spec)
     loaded = typed.filter(pl.col("reason").is_null()).select(
@@ -118,14 +128,38 @@ def validate(raw: RawTable, spec: KindSpec, source_file: str) -> Validated:
         "line",
         _record_key(spec).alias("record_key"),
     )
-    rejected = typed.filter(pl.col("reason").is_not_null()).select(
-        pl.lit(spec.kind).alias("kind"), pl.lit(source_file).alias("source_file"), "line", "reason", "raw"
+    # Raw values are JSON-encoded for the rejected rows only: most files reject few rows.
+    rejected = (
+        typed.filter(pl.col("reason").is_not_null())
+        .select("line", "reason")
+        .join(frame, left_on="line", right_on=LINE)
+        .select(
+            pl.lit(spec.kind).alias("kind"),
+            pl.lit(source_file).alias("source_file"),
+            "line",
+            "reason",
+            (pl.struct(raw_cols).struct.json_encode() if raw_cols else pl.lit("{}")).alias("raw"),
+        )
     )
     parse_rejects = raw.rejects.select(
         pl.lit(spec.kind).alias("kind"), pl.lit(source_file).alias("source_file"), "line", "reason", "raw"
     )
     quarantine = pl.concat([rejected, parse_rejects]).cast(QUARANTINE_SCHEMA).sort("line")  # type: ignore[arg-type]
     return Validated(loaded, quarantine)
+
+
+def _ok(col: ColumnSpec, mapping: dict[str, str]) -> pl.Expr | None:
+    return pl.col(f"__ok_{col.name}") if col.type == "uscc" and col.name in mapping else None
+
+
+def _with_uscc_validity(frame: pl.DataFrame, spec: KindSpec, mapping: dict[str, str]) -> pl.DataFrame:
+    """Check every code column once with python-stdnum (per distinct value) before the main select."""
+    checks = []
+    for col in spec.columns:
+        if col.type == "uscc" and col.name in mapping:
+            codes = frame.select(parse.compact_uscc(parse.clean(pl.col(mapping[col.name])))).to_series()
+            checks.append(parse.uscc_is_valid(codes).alias(f"__ok_{col.name}"))
+    return frame.with_columns(checks) if checks else frame
 
 
 def _record_key(spec: KindSpec) -> pl.Expr:
