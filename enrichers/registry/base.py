@@ -1,0 +1,238 @@
+"""RegistryProvider: the shared client, retry/error policy, circuit breaker and cache hooks.
+
+A provider subclass only knows its vendor: how to send one request (``_send``), how to read the
+vendor's envelope (``_payload``) and how to turn raw payloads into the normalised record (``normalise``).
+Everything that decides what a failure means for the run lives here:
+- Throttled / TransientError are retried with backoff (Retry-After honoured) up to RetryPolicy.max_retries;
+- NotFound is an answer, cached like any other;
+- BadResponse, or retries exhausted, skips this entity and counts towards the circuit breaker;
+- QuotaExhausted / AuthError stop every further call of the run (``stopped`` holds the Chinese reason).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol
+
+import httpx
+
+from enrichers.registry.errors import (
+    AuthError,
+    BadResponse,
+    NotFound,
+    RegistryError,
+    Throttled,
+    TransientError,
+)
+from enrichers.registry.limits import CircuitBreaker, RateLimit, RateLimiter, RetryPolicy
+
+log = logging.getLogger(__name__)
+
+ENDPOINTS = ("basic", "abnormal", "lawsuits", "branches", "investments", "changes")
+CACHED, FETCHED, NOT_FOUND, FAILED = "cached", "fetched", "not_found", "failed"
+NOT_QUERIED, SKIPPED_BUDGET = "not_queried", "skipped_budget"
+STATUS_LABELS = {
+    CACHED: "缓存命中",
+    FETCHED: "已查询",
+    NOT_FOUND: "查无此企业",
+    FAILED: "查询失败",
+    NOT_QUERIED: "未查询",
+    SKIPPED_BUDGET: "超出查询预算",
+}
+
+
+@dataclass(frozen=True)
+class Subject:
+    """One company to look up: by its credit code when known, else by its name."""
+
+    uscc: str | None
+    name: str
+
+    @property
+    def key(self) -> str:
+        """The cache key and the vendor keyword; never contains a credential."""
+        return self.uscc or self.name
+
+
+@dataclass
+class LookupResult:
+    subject: Subject
+    status: str
+    record: dict[str, Any] | None = None
+    detail: str = ""
+
+
+class CacheHooks(Protocol):
+    def get(self, provider: str, endpoint: str, key: str) -> tuple[str, Any] | None: ...
+
+    async def put(self, provider: str, endpoint: str, key: str, status: str, body: Any) -> None: ...
+
+
+@dataclass
+class CallStats:
+    requests: int = 0
+    retries: int = 0
+    failures_in_row: int = 0
+    timestamps: list[float] = field(default_factory=list)
+
+
+class Stopped(RegistryError):
+    """Raised inside a retry loop once the run has been stopped by another look-up."""
+
+
+def retry_after(response: httpx.Response) -> float | None:
+    """Seconds from a Retry-After header given in seconds (HTTP dates are treated as absent)."""
+    value = response.headers.get("Retry-After", "").strip()
+    try:
+        return max(0.0, float(value)) if value else None
+    except ValueError:
+        return None
+
+
+def check_http(response: httpx.Response) -> Any:
+    """HTTP-level failures to the exception tree; otherwise the decoded JSON body."""
+    code = response.status_code
+    if code == 429:
+        raise Throttled("查询过于频繁（HTTP 429）", code=code, retry_after=retry_after(response))
+    if code >= 500:
+        raise TransientError(f"查询服务暂时不可用（HTTP {code}）", code=code)
+    if code in (401, 403):
+        raise AuthError(f"查询凭证被拒绝（HTTP {code}），请检查令牌或密钥配置", code=code)
+    if code != 200:
+        raise BadResponse(f"查询服务返回异常状态（HTTP {code}）", code=code)
+    try:
+        return json.loads(response.content)
+    except (ValueError, UnicodeDecodeError):
+        raise BadResponse("查询服务返回的内容无法解析（非 JSON）") from None
+
+
+class RegistryProvider:
+    """Base of the three providers; one instance per run (it holds the breaker's state)."""
+
+    name: ClassVar[str] = "base"
+    paid: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient | None,
+        *,
+        rate: RateLimit | None = None,
+        retry: RetryPolicy | None = None,
+        breaker: CircuitBreaker | None = None,
+        endpoints: tuple[str, ...] = ENDPOINTS,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.client = client
+        self.rate = rate or RateLimit()
+        self.retry = retry or RetryPolicy()
+        self.breaker = breaker or CircuitBreaker()
+        self.endpoints = endpoints
+        self.stats = CallStats()
+        self.stopped: str | None = None
+        self.secrets: tuple[str, ...] = ()
+        self._sleep = sleep
+        self._limiter = RateLimiter(self.rate)
+        self._in_flight = asyncio.Semaphore(max(1, self.rate.concurrency))
+
+    # -- vendor specifics ------------------------------------------------------------------------
+    async def _send(self, endpoint: str, subject: Subject) -> httpx.Response:
+        raise NotImplementedError
+
+    def _payload(self, endpoint: str, response: httpx.Response) -> Any:
+        """The useful part of a successful answer; raises from the exception tree otherwise."""
+        raise NotImplementedError
+
+    def normalise(self, subject: Subject, payloads: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    # -- shared policy ---------------------------------------------------------------------------
+    async def fetch(self, endpoint: str, subject: Subject) -> Any:
+        """One logical call: rate limit, concurrency cap and retries with backoff."""
+        attempt = 0
+        while True:
+            if self.stopped:
+                raise Stopped(self.stopped)
+            await self._limiter.acquire()
+            async with self._in_flight:
+                self.stats.requests += 1
+                try:
+                    response = await self._send(endpoint, subject)
+                except httpx.TimeoutException:
+                    error: RegistryError = TransientError("查询超时")
+                except httpx.TransportError:
+                    error = TransientError("无法连接查询服务")
+                else:
+                    try:
+                        return self._payload(endpoint, response)
+                    except RegistryError as exc:
+                        if not exc.retryable:
+                            raise
+                        error = exc
+            if attempt >= self.retry.max_retries:
+                raise error
+            delay = self.retry.delay(attempt, getattr(error, "retry_after", None))
+            log.info("%s %s 重试第 %d 次，等待 %.2f 秒：%s", self.name, endpoint, attempt + 1, delay, error)
+            self.stats.retries += 1
+            attempt += 1
+            await self._sleep(delay)
+
+    def scrub(self, message: str) -> str:
+        """A message with every credential masked (belt and braces: messages are built without them)."""
+        for secret in self.secrets:
+            if secret:
+                message = message.replace(secret, "***")
+        return message
+
+    def _note_failure(self, exc: RegistryError) -> None:
+        if exc.abort_run:
+            if not self.stopped:
+                self.stopped = self.scrub(f"{exc}；本次运行已停止全部工商查询，已获取的结果均已保存")
+                log.warning("%s: %s", self.name, self.stopped)
+            return
+        self.stats.failures_in_row += 1
+        if self.stats.failures_in_row >= self.breaker.failures and not self.stopped:
+            self.stopped = (
+                f"连续 {self.stats.failures_in_row} 次查询失败（最近一次：{self.scrub(str(exc))}），"
+                "已暂停工商查询，其余主体标记为未查询"
+            )
+            log.warning("%s: %s", self.name, self.stopped)
+
+    async def lookup(self, subject: Subject, cache: CacheHooks | None) -> LookupResult:
+        """Every endpoint for one subject, cache first; each paid answer is cached the moment it arrives."""
+        payloads: dict[str, Any] = {}
+        fetched = False
+        for endpoint in self.endpoints:
+            hit = cache.get(self.name, endpoint, subject.key) if cache else None
+            if hit is None:
+                if self.stopped:
+                    return LookupResult(subject, NOT_QUERIED, detail=self.stopped)
+                try:
+                    hit = ("ok", await self.fetch(endpoint, subject))
+                except NotFound:
+                    hit = ("not_found", None)
+                except Stopped:
+                    return LookupResult(subject, NOT_QUERIED, detail=self.stopped or "")
+                except RegistryError as exc:
+                    self._note_failure(exc)
+                    status = NOT_QUERIED if exc.abort_run else FAILED
+                    return LookupResult(subject, status, detail=self.scrub(str(exc)))
+                self.stats.failures_in_row = 0
+                fetched = True
+                if cache:
+                    await cache.put(self.name, endpoint, subject.key, *hit)
+            if hit[0] == "not_found" and endpoint == "basic":
+                return LookupResult(subject, NOT_FOUND, detail="查无此企业")
+            payloads[endpoint] = hit[1]
+        try:
+            record = self.normalise(subject, payloads)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return LookupResult(subject, FAILED, detail="查询结果结构异常，无法解析")
+        return LookupResult(subject, FETCHED if fetched else CACHED, record)
+
+    async def aclose(self) -> None:
+        if self.client is not None:
+            await self.client.aclose()

@@ -1,0 +1,96 @@
+"""Small frozen value objects for the client's limits, plus the async rate limiter they configure."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from dataclasses import dataclass
+
+from fundrisk.settings import Settings
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Per-request timeouts in seconds (httpx semantics)."""
+
+    connect: float = 5.0
+    read: float = 10.0
+    write: float = 10.0
+    pool: float = 10.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Timeouts:
+        total = settings.registry_timeout_seconds
+        return cls(connect=min(5.0, total), read=total, write=total, pool=total)
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """At most ``per_second`` requests started per second and ``concurrency`` in flight at once.
+
+    ``headroom`` spaces requests slightly wider than 1/per_second so that network jitter never lets
+    the vendor see more than ``per_second`` requests in any one-second window.
+    """
+
+    per_second: float = 5.0
+    concurrency: int = 4
+    headroom: float = 0.02
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RateLimit:
+        return cls(per_second=settings.registry_rate_per_second, concurrency=settings.registry_concurrency)
+
+    @property
+    def interval(self) -> float:
+        return (1.0 + self.headroom) / self.per_second if self.per_second > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with full jitter; a server's Retry-After is honoured up to ``max_delay``."""
+
+    max_retries: int = 4
+    base_delay: float = 0.5
+    max_delay: float = 30.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RetryPolicy:
+        return cls(max_retries=settings.registry_max_retries)
+
+    def delay(self, attempt: int, retry_after: float | None = None) -> float:
+        """Seconds to wait before retry number ``attempt`` (0-based)."""
+        if retry_after is not None and retry_after >= 0:
+            return min(retry_after, self.max_delay)
+        ceiling = min(self.max_delay, self.base_delay * (2**attempt))
+        return ceiling / 2 + random.uniform(0, ceiling / 2)  # noqa: S311 - jitter, not crypto
+
+
+@dataclass(frozen=True)
+class CircuitBreaker:
+    """Open (stop calling) after ``failures`` consecutive failed look-ups."""
+
+    failures: int = 8
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> CircuitBreaker:
+        return cls(failures=settings.registry_breaker_failures)
+
+
+class RateLimiter:
+    """Consecutive starts at least ``interval`` apart, measured after each wait (so a late wake-up
+    never lets the next requests bunch up)."""
+
+    def __init__(self, limit: RateLimit) -> None:
+        self._interval = limit.interval
+        self._next = 0.0
+        self._lock = asyncio.Lock()
+
+    async def acquire(self) -> None:
+        if self._interval <= 0:
+            return
+        async with self._lock:
+            wait = self._next - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            self._next = time.monotonic() + self._interval

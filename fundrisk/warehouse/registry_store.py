@@ -1,0 +1,237 @@
+"""Registry storage: the paid-response cache, per-subject look-up status and the extracted fact tables.
+
+Every vendor answer is committed to ``registry_cache`` the moment it arrives (append-only: the newest
+fresh row per provider/endpoint/subject wins, older paid answers are kept), so a killed run loses nothing
+it paid for and a re-run serves it from the cache. ``subject_key`` is the uscc or the company name the
+vendor was asked about; no credential is ever stored. Cache writes run on one writer thread with its own
+cursor, so the event loop keeps other requests in flight while DuckDB commits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import datetime as dt
+import json
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from fundrisk.warehouse.db import ident
+
+REGISTRY_DDL = """
+CREATE TABLE IF NOT EXISTS registry_cache (
+    provider VARCHAR NOT NULL, endpoint VARCHAR NOT NULL, subject_key VARCHAR NOT NULL,
+    fetched_at TIMESTAMP NOT NULL, status VARCHAR NOT NULL, body VARCHAR
+);
+CREATE TABLE IF NOT EXISTS registry_lookups (
+    provider VARCHAR NOT NULL, subject_key VARCHAR NOT NULL, uscc VARCHAR, name VARCHAR,
+    priority DOUBLE, status VARCHAR NOT NULL, status_label VARCHAR, detail VARCHAR,
+    looked_up_at TIMESTAMP NOT NULL, PRIMARY KEY (provider, subject_key)
+);
+CREATE TABLE IF NOT EXISTS registry_basic (
+    uscc VARCHAR, name VARCHAR, legal_rep VARCHAR, status VARCHAR, registered_capital VARCHAR,
+    established_on DATE, address VARCHAR, province VARCHAR, city VARCHAR, district VARCHAR,
+    scope VARCHAR, entity_type VARCHAR, provider VARCHAR
+);
+CREATE TABLE IF NOT EXISTS registry_abnormal (
+    uscc VARCHAR, listed_on DATE, listed_reason VARCHAR, listed_by VARCHAR, removed_on DATE,
+    removed_reason VARCHAR, removed_by VARCHAR, is_current BOOLEAN
+);
+CREATE TABLE IF NOT EXISTS registry_lawsuits (
+    uscc VARCHAR, case_no VARCHAR, title VARCHAR, case_reason VARCHAR, court VARCHAR, judged_on DATE,
+    doc_type VARCHAR, is_fundraising BOOLEAN, is_lending BOOLEAN
+);
+CREATE TABLE IF NOT EXISTS registry_branches (
+    uscc VARCHAR, name VARCHAR, branch_uscc VARCHAR, legal_rep VARCHAR, status VARCHAR,
+    province VARCHAR, city VARCHAR
+);
+CREATE TABLE IF NOT EXISTS registry_investments (
+    uscc VARCHAR, name VARCHAR, investee_uscc VARCHAR, legal_rep VARCHAR, status VARCHAR,
+    province VARCHAR, share VARCHAR, amount VARCHAR
+);
+CREATE TABLE IF NOT EXISTS registry_changes (
+    uscc VARCHAR, changed_on DATE, item VARCHAR, category VARCHAR, before VARCHAR, after VARCHAR
+);
+CREATE TABLE IF NOT EXISTS registry_related (
+    uscc VARCHAR, related_name VARCHAR, related_uscc VARCHAR, relation VARCHAR, province VARCHAR,
+    status VARCHAR
+);
+CREATE TABLE IF NOT EXISTS registry_flags (
+    uscc VARCHAR, name VARCHAR, provider VARCHAR, reg_status VARCHAR, home_province VARCHAR,
+    abnormal_count BIGINT, abnormal_current BIGINT, lawsuit_count BIGINT, fundraising_lawsuits BIGINT,
+    lending_lawsuits BIGINT, lawsuit_reasons VARCHAR, legal_rep_changes_365 BIGINT,
+    address_changes_365 BIGINT, name_changes_365 BIGINT, scope_changes_365 BIGINT,
+    frequent_changes BOOLEAN, branch_count BIGINT, investment_count BIGINT, related_count BIGINT,
+    provinces VARCHAR, province_count BIGINT, out_of_province BIGINT, reasons VARCHAR,
+    updated_at TIMESTAMP
+);
+"""
+FACT_TABLES = (
+    "registry_basic",
+    "registry_abnormal",
+    "registry_lawsuits",
+    "registry_branches",
+    "registry_investments",
+    "registry_changes",
+    "registry_related",
+    "registry_flags",
+)
+REGISTRY_TABLES = frozenset({"registry_cache", "registry_lookups", *FACT_TABLES})
+
+
+def table(name: str) -> str:
+    """A registry table name safe to splice into SQL (whitelisted here, else by the schema's ident())."""
+    return f'"{name}"' if name in REGISTRY_TABLES else ident(name)
+
+
+def ensure_registry_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the registry tables if missing (idempotent)."""
+    con.execute(REGISTRY_DDL)
+
+
+class RegistryStore:
+    """Cache hooks for providers plus the writes of one enrichment run, on one connection."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, max_age_days: float = 30) -> None:
+        self.con = con
+        self.max_age = dt.timedelta(days=max_age_days)
+        self._memo: dict[tuple[str, str, str], tuple[str, Any]] = {}
+        self._preloaded: set[tuple[str, str]] = set()
+        self._writer: concurrent.futures.ThreadPoolExecutor | None = None
+        self._cursor: duckdb.DuckDBPyConnection | None = None
+        self.puts = 0
+
+    def preload(self, provider: str, keys: list[str]) -> int:
+        """Read every fresh cache entry for these subjects in one query; returns how many."""
+        if not keys:
+            return 0
+        frame = pl.DataFrame({"subject_key": keys}, schema={"subject_key": pl.String})
+        self.con.register("wanted_keys", frame)
+        try:
+            rows = self.con.execute(
+                "SELECT endpoint, subject_key, status, body FROM registry_cache "
+                "WHERE provider = ? AND fetched_at >= ? AND subject_key IN (SELECT subject_key FROM wanted_keys) "
+                "QUALIFY row_number() OVER (PARTITION BY endpoint, subject_key ORDER BY fetched_at DESC) = 1",
+                [provider, dt.datetime.now() - self.max_age],
+            ).fetchall()
+        finally:
+            self.con.unregister("wanted_keys")
+        self._preloaded.update((provider, key) for key in keys)
+        for endpoint, key, status, body in rows:
+            self._memo[(provider, endpoint, key)] = (status, json.loads(body) if body is not None else None)
+        return len(rows)
+
+    def get(self, provider: str, endpoint: str, key: str) -> tuple[str, Any] | None:
+        """A fresh cached answer (status, body), or None when it must be fetched."""
+        hit = self._memo.get((provider, endpoint, key))
+        if hit is not None or (provider, key) in self._preloaded:
+            return hit
+        rows = self.con.execute(
+            "SELECT status, body FROM registry_cache WHERE provider = ? AND endpoint = ? "
+            "AND subject_key = ? AND fetched_at >= ? ORDER BY fetched_at DESC LIMIT 1",
+            [provider, endpoint, key, dt.datetime.now() - self.max_age],
+        ).fetchall()
+        if not rows:
+            return None
+        status, body = rows[0]
+        return status, json.loads(body) if body is not None else None
+
+    def has_all(self, provider: str, endpoints: tuple[str, ...], key: str) -> bool:
+        """True when the subject needs no paid call (basic known as not found, or every endpoint cached)."""
+        basic = self.get(provider, endpoints[0], key) if endpoints else None
+        if basic is not None and basic[0] == "not_found":
+            return True
+        return all(self.get(provider, e, key) is not None for e in endpoints)
+
+    async def put(self, provider: str, endpoint: str, key: str, status: str, body: Any) -> None:
+        """Commit one paid answer now; returns once it is durable (the write runs on the writer thread)."""
+        text = json.dumps(body, ensure_ascii=False) if body is not None else None
+        self._memo[(provider, endpoint, key)] = (status, body)
+        if self._writer is None:
+            self._writer = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="registry-cache")
+            self._cursor = self.con.cursor()
+        row = [provider, endpoint, key, dt.datetime.now(), status, text]
+        await asyncio.get_running_loop().run_in_executor(self._writer, self._insert, row)
+        self.puts += 1
+
+    def _insert(self, row: list[Any]) -> None:
+        assert self._cursor is not None
+        self._cursor.execute("INSERT INTO registry_cache VALUES (?, ?, ?, ?, ?, ?)", row)
+
+    def close_writer(self) -> None:
+        """Wait for pending cache writes and release the writer thread and its cursor."""
+        if self._writer is not None:
+            self._writer.shutdown(wait=True)
+            self._writer = None
+        if self._cursor is not None:
+            self._cursor.close()
+            self._cursor = None
+
+    def record_lookups(self, provider: str, rows: list[dict[str, Any]]) -> None:
+        """Upsert the per-subject outcome of this run (keys: subject_key, uscc, name, priority, status,
+        status_label, detail)."""
+        if not rows:
+            return
+        frame = pl.DataFrame(rows).with_columns(
+            pl.lit(provider).alias("provider"), pl.lit(dt.datetime.now()).alias("looked_up_at")
+        )
+        self.con.register("lookup_rows", frame)
+        try:
+            self.con.execute("INSERT OR REPLACE INTO registry_lookups BY NAME SELECT * FROM lookup_rows")
+        finally:
+            self.con.unregister("lookup_rows")
+
+    def write_facts(self, frames: dict[str, pl.DataFrame], subject_ids: list[str]) -> dict[str, int]:
+        """Replace the facts of these subjects in every fact table, in one transaction; rows per table."""
+        written: dict[str, int] = {}
+        ids = pl.DataFrame({"uscc": subject_ids}, schema={"uscc": pl.String})
+        self.con.register("fact_ids", ids)
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            for name in FACT_TABLES:
+                frame = frames.get(name)
+                target = table(name)
+                # Identifiers come from the whitelist above; every value is a bound frame.
+                self.con.execute(f"DELETE FROM {target} WHERE uscc IN (SELECT uscc FROM fact_ids)")  # noqa: S608
+                if frame is None or frame.is_empty():
+                    written[name] = 0
+                    continue
+                if name == "registry_flags":
+                    frame = frame.with_columns(pl.lit(dt.datetime.now()).alias("updated_at"))
+                self.con.register("fact_rows", frame)
+                self.con.execute(f"INSERT INTO {target} BY NAME SELECT * FROM fact_rows")  # noqa: S608
+                self.con.unregister("fact_rows")
+                written[name] = frame.height
+            self.con.execute("COMMIT")
+        except Exception:
+            self.con.execute("ROLLBACK")
+            raise
+        finally:
+            self.con.unregister("fact_ids")
+        return written
+
+
+def registry_flags_for(con: duckdb.DuckDBPyConnection, uscc: str) -> dict[str, Any] | None:
+    """The registry flags row of one subject (for `explain`), or None."""
+    cursor = con.execute("SELECT * FROM registry_flags WHERE uscc = ?", [uscc])
+    rows = cursor.fetchall()
+    if not rows:
+        return None
+    names = [d[0] for d in cursor.description or []]
+    return dict(zip(names, rows[0], strict=True))
+
+
+def lookup_status_for(con: duckdb.DuckDBPyConnection, uscc: str) -> dict[str, Any] | None:
+    """The latest look-up outcome of one subject (e.g. 未查询 with the reason), or None."""
+    cursor = con.execute(
+        "SELECT provider, status, status_label, detail, looked_up_at FROM registry_lookups "
+        "WHERE uscc = ? OR subject_key = ? ORDER BY looked_up_at DESC LIMIT 1",
+        [uscc, uscc],
+    )
+    rows = cursor.fetchall()
+    if not rows:
+        return None
+    names = [d[0] for d in cursor.description or []]
+    return dict(zip(names, rows[0], strict=True))
