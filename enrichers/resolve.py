@@ -22,7 +22,16 @@ REVIEW_FLOOR = 0.60  # below this a candidate is not worth an analyst's time
 RARE_BIGRAM_MAX_DF = 40  # bigrams more common than this in registrations do not block
 MAX_CANDIDATES = 40  # per source record, from the bigram block
 FUZZY_CAP = 0.95  # a fuzzy match never outranks an exact one
-BASE_SCORES = {"name": 1.0, "core": 0.97, "branch": 0.92, "short_name": 0.90}
+BASE_SCORES = {
+    "name": 1.0,
+    "core": 0.97,
+    "branch": 0.92,
+    "short_name": 0.90,
+    "typo": 0.88,
+    "brand": 0.86,
+    "legal_rep": 0.85,
+}
+PERSON_NAME = r"^[\p{Han}]{2,4}$"  # an account holder that looks like a person, not an organisation
 
 
 @dataclass(frozen=True)
@@ -37,8 +46,9 @@ def prepare_registrations(regs: pl.DataFrame) -> pl.DataFrame:
     parts = name_parts(regs["name"])
     addr = address_key(regs["address"]) if "address" in regs.columns else pl.Series([None] * regs.height)
     town = regs["town"] if "town" in regs.columns else pl.Series([None] * regs.height, dtype=pl.Utf8)
+    rep = regs["legal_rep"] if "legal_rep" in regs.columns else pl.Series([None] * regs.height, dtype=pl.Utf8)
     return pl.DataFrame(
-        {"uscc": regs["uscc"], "reg_name": regs["name"], "r_addr": addr, "r_town": town}
+        {"uscc": regs["uscc"], "reg_name": regs["name"], "r_addr": addr, "r_town": town, "legal_rep": rep}
     ).hstack(parts.select("norm", "core", "brand"))
 
 
@@ -65,6 +75,51 @@ def _exact_pairs(src: pl.DataFrame, reg: pl.DataFrame) -> pl.DataFrame:
             )
         )
     return pl.concat(frames)
+
+
+def _masked_keys(frame: pl.DataFrame, id_col: str) -> pl.DataFrame:
+    """Each core with one character masked: two cores share a key when they differ in one place."""
+    text = pl.col("core")
+    length = text.str.len_chars()
+    return (
+        frame.select(id_col, "core")
+        .filter(length.is_between(4, 16))
+        .with_columns(pl.int_ranges(0, length).alias("pos"))
+        .explode("pos")
+        .select(
+            id_col,
+            pl.concat_str(
+                text.str.slice(0, pl.col("pos")), pl.lit("\x00"), text.str.slice(pl.col("pos") + 1)
+            ).alias("masked"),
+        )
+    )
+
+
+def _unique_pairs(src: pl.DataFrame, reg: pl.DataFrame, s_key: str, r_key: str, method: str) -> pl.DataFrame:
+    """Pairs on a key that names exactly one registration (a shared brand or person is no evidence)."""
+    unique = reg.group_by(r_key).agg(pl.col("uscc").first(), pl.len().alias("n")).filter(pl.col("n") == 1)
+    left = src.select("sid", pl.col(s_key).alias("k")).drop_nulls("k")
+    return left.join(unique.select(pl.col(r_key).alias("k"), "uscc"), on="k").select(
+        "sid", "uscc", pl.lit(method).alias("method"), pl.lit(BASE_SCORES[method]).alias("score")
+    )
+
+
+def _evidence_pairs(src: pl.DataFrame, reg: pl.DataFrame) -> pl.DataFrame:
+    """One-character typos of the core, a shared unique brand, a person who is one entity's legal rep."""
+    typo = (
+        _masked_keys(src, "sid")
+        .join(_masked_keys(reg, "uscc"), on="masked")
+        .select("sid", "uscc")
+        .unique()
+        .with_columns(pl.lit("typo").alias("method"), pl.lit(BASE_SCORES["typo"]).alias("score"))
+    )
+    brand = _unique_pairs(src.filter(pl.col("brand").str.len_chars() >= 2), reg, "brand", "brand", "brand")
+    people = src.filter((pl.col("source_kind") == "alert") & pl.col("name").str.contains(PERSON_NAME))
+    reps = reg.filter(pl.col("legal_rep").is_not_null())
+    legal_rep = _unique_pairs(
+        people.with_columns(pl.col("name").alias("person")), reps, "person", "legal_rep", "legal_rep"
+    )
+    return pl.concat([typo, brand, legal_rep])
 
 
 def _bigrams(frame: pl.DataFrame, id_col: str) -> pl.DataFrame:
@@ -149,7 +204,7 @@ def resolve(regs: pl.DataFrame, sources: pl.DataFrame) -> Resolution:
     by_code = src.select("sid", "uscc").drop_nulls("uscc").join(reg.select("uscc"), on="uscc")
     code_links = by_code.with_columns(pl.lit("code").alias("method"), pl.lit(1.0).alias("score"))
     rest = src.join(by_code.select("sid"), on="sid", how="anti")
-    pairs = pl.concat([_exact_pairs(rest, reg), _fuzzy_pairs(rest, reg)])
+    pairs = pl.concat([_exact_pairs(rest, reg), _evidence_pairs(rest, reg), _fuzzy_pairs(rest, reg)])
     pairs = _adjust_for_address(pairs, rest, reg)
     best = (
         pairs.sort(["sid", "score", "method"], descending=[False, True, False])

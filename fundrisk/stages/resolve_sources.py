@@ -1,0 +1,42 @@
+"""Read what entity resolution needs from the warehouse as frames (registrations and sources)."""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+
+from fundrisk.warehouse.frames import read
+
+SOURCE_SCHEMA = {
+    "source_kind": pl.Utf8,
+    "source_id": pl.Utf8,
+    "name": pl.Utf8,
+    "uscc": pl.Utf8,
+    "address": pl.Utf8,
+    "town": pl.Utf8,
+}
+
+
+def registrations_frame(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    return read(
+        con, "SELECT uscc, name, address, town, legal_rep, legal_rep_id, phone, status FROM registrations"
+    )
+
+
+def sources_frame(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Alerts (account holder) and clues (named subject) as one frame of records to link."""
+    alerts = read(
+        con,
+        "SELECT 'alert' AS source_kind, alert_id AS source_id, account_name AS name, uscc, "
+        "NULL::VARCHAR AS address, NULL::VARCHAR AS town FROM alerts",
+    )
+    clues = read(
+        con,
+        "SELECT 'clue' AS source_kind, clue_id AS source_id, subject_name AS name, subject_uscc AS uscc, "
+        "subject_address AS address, town FROM clues",
+    )
+    return pl.concat([alerts.cast(SOURCE_SCHEMA), clues.cast(SOURCE_SCHEMA)])  # type: ignore[arg-type]
+
+
+def clue_texts(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    return read(con, "SELECT clue_id, content FROM clues")
