@@ -238,8 +238,9 @@ def resolve(regs: pl.DataFrame, sources: pl.DataFrame) -> Resolution:
             pl.col("rank").cast(pl.Int32),
         )
     )
-    settled = pl.concat([linked.select("sid"), doubtful])
-    unmatched = src.join(settled, on="sid", how="anti").select(
+    # Everything not linked is unmatched (a lead candidate), including records also sent to review:
+    # an unregistered operator must not disappear behind a weak look-alike registration.
+    unmatched = src.join(linked.select("sid"), on="sid", how="anti").select(
         "source_kind", "source_id", "name", "core", pl.col("s_addr").alias("address_key"), "town"
     )
     return Resolution(

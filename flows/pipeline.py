@@ -21,8 +21,11 @@ from fundrisk.errors import BadInput, DatabaseBusy
 from fundrisk.inbox import discover
 from fundrisk.ingest import ingest_file
 from fundrisk.reports import run_summary_markdown, summarise_ingest
+from fundrisk.settings import get_settings
 from fundrisk.sources.spec import SCHEMA_VERSION
 from fundrisk.stages.keywords import run_keywords
+from fundrisk.stages.registry import run_registry
+from fundrisk.stages.resolve import run_resolution
 from fundrisk.warehouse.db import session
 from fundrisk.warehouse.runs_store import finish_run, start_run
 
@@ -71,6 +74,19 @@ def keywords_task(db: str, run_id: str) -> dict[str, object]:
         return run_keywords(con, run_id)
 
 
+@task(name="主体关联", **DB_TASK)  # type: ignore[call-overload]
+def resolve_task(db: str, run_id: str) -> dict[str, object]:
+    with session(db) as con:
+        return run_resolution(con, run_id)
+
+
+@task(name="工商信息查询", **DB_TASK)  # type: ignore[call-overload]
+def registry_task(db: str) -> dict[str, object]:
+    """Network errors are retried inside the registry client; the task retries only on the database."""
+    with session(db) as con:
+        return run_registry(con, get_settings())
+
+
 @task(name="结束运行", **DB_TASK)  # type: ignore[call-overload]
 def end_run(db: str, run_id: str, summary: dict[str, Any]) -> None:
     status = "success" if not summary["rejected_files"] else "partial"
@@ -92,6 +108,8 @@ def pipeline(inbox: str, db: str) -> dict[str, Any]:
     reports = [ingest_task(db, f.kind, str(f.path), f.path.name, run_id) for f in files]
     summary = summarise_ingest(run_id, reports)
     summary["keywords"] = keywords_task(db, run_id)
+    summary["resolution"] = resolve_task(db, run_id)
+    summary["registry"] = registry_task(db)
     end_run(db, run_id, summary)
     create_markdown_artifact(
         run_summary_markdown(summary), key="fundrisk-run-summary", description="本次运行摘要"

@@ -198,6 +198,33 @@ def screen_command(
     out.print(table)
 
 
+@app.command("explain")
+@guarded
+def explain_command(
+    uscc: Annotated[str, typer.Argument(help="统一社会信用代码")],
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON 对象")] = False,
+    db: DbOption = None,
+) -> None:
+    """说明一个主体的风险评分、等级及原因，并列出关联的预警和线索。"""
+    import json
+
+    from fundrisk.explain import explain
+    from fundrisk.warehouse.db import session
+
+    with session(resolve_db(db), read_only=True) as con:
+        result = explain(con, uscc)
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False))
+        return
+    out.print(f"[bold]{result['name']}[/bold]（{result['uscc']}）")
+    if result["score"] is not None:
+        out.print(f"风险评分 {result['score']:.0f}，{result['tier']}")
+    for reason in result["reasons"] or ["暂无风险因素"]:
+        out.print(f"• {reason}", markup=False, soft_wrap=True)
+    out.print(f"关联预警：{'、'.join(result['alerts']) or '无'}", markup=False, soft_wrap=True)
+    out.print(f"关联线索：{'、'.join(result['clues']) or '无'}", markup=False)
+
+
 @app.command("generate")
 @guarded
 def generate_command(
@@ -228,7 +255,10 @@ def demo_command(db: DbOption = None) -> None:
     settings = get_settings()
     target = resolve_db(db)
     with err.status("正在生成文昌湖区模拟数据…"):
-        generate(settings.demo_dir, entities=3000, seed=7)
+        generated = generate(settings.demo_dir, entities=3000, seed=7)
+    snapshot = generated.paths.get("registry_snapshot")
+    if snapshot is not None and settings.registry_provider == "snapshot":
+        os.environ.setdefault("FUNDRISK_REGISTRY_SNAPSHOT", str(snapshot))
     summary = run_pipeline(settings.demo_dir, target)
     print_run_summary(summary, target)
     out.print(f"模拟数据（收件箱）：{settings.demo_dir}")

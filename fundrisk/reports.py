@@ -52,6 +52,15 @@ def run_summary_markdown(summary: Mapping[str, Any]) -> str:
             f"\n敏感词筛查：命中 {keywords['keyword_hits']} 处，需关注主体 {keywords['subjects_flagged']} 个"
             f"（词库版本 {keywords['lexicon_version']}）。"
         )
+    resolution = summary.get("resolution")
+    if resolution:
+        lines.append(
+            f"\n主体关联：关联 {resolution['links']} 条记录，待人工复核 {resolution['review']} 条，"
+            f"未匹配登记主体 {resolution['unmatched']} 条。"
+        )
+    registry = summary.get("registry")
+    if registry:
+        lines.append(f"\n工商信息查询：{registry['summary']}")
     for bad in summary["rejected_files"]:
         lines.append(f"\n- 无法导入：{bad['kind']}/{bad['file']} — {bad['error']}")
     return "\n".join(lines)

@@ -15,6 +15,7 @@ from fundrisk.synth.followups import build_inspections, build_provincial
 from fundrisk.synth.offenders import apply_priors, apply_repeaters, repeat_table
 from fundrisk.synth.plan import FIN, Plan, make_plan
 from fundrisk.synth.registry import ScopePool, build_chunk, uscc_for
+from fundrisk.synth.registry_snapshot import SNAPSHOT_NAME, build_records, write_records
 from fundrisk.synth.schemes import SCHEME_NAMES
 from fundrisk.synth.truth import README
 
@@ -92,7 +93,8 @@ def _registrations(out: Path, plan: Plan, seed: int, scopes: ScopePool) -> tuple
     specials: list[pl.DataFrame] = []
     priors: list[pl.DataFrame] = []
     prior_set = pl.Series(plan.priors).implode()
-    with reg_path.open("wb") as reg, ent_path.open("wb") as ent:
+    snap_path = out / "registry" / SNAPSHOT_NAME
+    with reg_path.open("wb") as reg, ent_path.open("wb") as ent, snap_path.open("wb") as snap:
         reg.write("\ufeff".encode())
         for chunk, start in enumerate(range(0, plan.n, CHUNK_ROWS)):
             stop = min(plan.n, start + CHUNK_ROWS)
@@ -102,6 +104,7 @@ def _registrations(out: Path, plan: Plan, seed: int, scopes: ScopePool) -> tuple
             df = apply_repeaters(df, plan, known, start, stop)
             writer.append_csv(writer.zh(df, writer.REGISTRATION_ZH), reg, header=chunk == 0)
             writer.append_csv(_truth_entities(df, plan, start, stop), ent, header=chunk == 0)
+            write_records(build_records(df, plan, known, seed, chunk, start, stop), snap)
             special = df.filter(pl.Series(plan.special[start:stop])).select(_SPECIAL_COLS)
             specials.append(special)
             priors.append(special.filter(pl.col("_idx").is_in(prior_set)))
@@ -113,7 +116,16 @@ def generate(out: Path, entities: int = 3000, seed: int = 7) -> GeneratedSummary
     out = Path(out)
     if entities < 1:
         raise ValueError("entities must be positive")
-    for sub in ("registrations", "alerts", "clues", "provincial-list", "inspections", "actions", "truth"):
+    for sub in (
+        "registrations",
+        "alerts",
+        "clues",
+        "provincial-list",
+        "inspections",
+        "actions",
+        "truth",
+        "registry",
+    ):
         (out / sub).mkdir(parents=True, exist_ok=True)
     rng = np.random.Generator(np.random.PCG64(seed))
     plan = make_plan(rng, entities)
@@ -147,8 +159,10 @@ def generate(out: Path, entities: int = 3000, seed: int = 7) -> GeneratedSummary
         paths["clues"] = writer.write_csv(clue_zh, out / "clues" / "clues.csv")
     else:
         paths["clues"] = writer.write_xlsx(clue_zh, out / "clues" / "clues.xlsx", "线索")
+    paths["registry_snapshot"] = out / "registry" / SNAPSHOT_NAME
     rows = {
         "registrations": n_reg,
+        "registry_snapshot": n_reg,
         "alerts": alerts.height,
         "clues": clues.height,
         "provincial-list": provincial.height,

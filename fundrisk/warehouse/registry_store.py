@@ -19,55 +19,8 @@ import duckdb
 import polars as pl
 
 from fundrisk.warehouse.db import ident
+from fundrisk.warehouse.schema import REGISTRY_DDL
 
-REGISTRY_DDL = """
-CREATE TABLE IF NOT EXISTS registry_cache (
-    provider VARCHAR NOT NULL, endpoint VARCHAR NOT NULL, subject_key VARCHAR NOT NULL,
-    fetched_at TIMESTAMP NOT NULL, status VARCHAR NOT NULL, body VARCHAR
-);
-CREATE TABLE IF NOT EXISTS registry_lookups (
-    provider VARCHAR NOT NULL, subject_key VARCHAR NOT NULL, uscc VARCHAR, name VARCHAR,
-    priority DOUBLE, status VARCHAR NOT NULL, status_label VARCHAR, detail VARCHAR,
-    looked_up_at TIMESTAMP NOT NULL, PRIMARY KEY (provider, subject_key)
-);
-CREATE TABLE IF NOT EXISTS registry_basic (
-    uscc VARCHAR, name VARCHAR, legal_rep VARCHAR, status VARCHAR, registered_capital VARCHAR,
-    established_on DATE, address VARCHAR, province VARCHAR, city VARCHAR, district VARCHAR,
-    scope VARCHAR, entity_type VARCHAR, provider VARCHAR
-);
-CREATE TABLE IF NOT EXISTS registry_abnormal (
-    uscc VARCHAR, listed_on DATE, listed_reason VARCHAR, listed_by VARCHAR, removed_on DATE,
-    removed_reason VARCHAR, removed_by VARCHAR, is_current BOOLEAN
-);
-CREATE TABLE IF NOT EXISTS registry_lawsuits (
-    uscc VARCHAR, case_no VARCHAR, title VARCHAR, case_reason VARCHAR, court VARCHAR, judged_on DATE,
-    doc_type VARCHAR, is_fundraising BOOLEAN, is_lending BOOLEAN
-);
-CREATE TABLE IF NOT EXISTS registry_branches (
-    uscc VARCHAR, name VARCHAR, branch_uscc VARCHAR, legal_rep VARCHAR, status VARCHAR,
-    province VARCHAR, city VARCHAR
-);
-CREATE TABLE IF NOT EXISTS registry_investments (
-    uscc VARCHAR, name VARCHAR, investee_uscc VARCHAR, legal_rep VARCHAR, status VARCHAR,
-    province VARCHAR, share VARCHAR, amount VARCHAR
-);
-CREATE TABLE IF NOT EXISTS registry_changes (
-    uscc VARCHAR, changed_on DATE, item VARCHAR, category VARCHAR, before VARCHAR, after VARCHAR
-);
-CREATE TABLE IF NOT EXISTS registry_related (
-    uscc VARCHAR, related_name VARCHAR, related_uscc VARCHAR, relation VARCHAR, province VARCHAR,
-    status VARCHAR
-);
-CREATE TABLE IF NOT EXISTS registry_flags (
-    uscc VARCHAR, name VARCHAR, provider VARCHAR, reg_status VARCHAR, home_province VARCHAR,
-    abnormal_count BIGINT, abnormal_current BIGINT, lawsuit_count BIGINT, fundraising_lawsuits BIGINT,
-    lending_lawsuits BIGINT, lawsuit_reasons VARCHAR, legal_rep_changes_365 BIGINT,
-    address_changes_365 BIGINT, name_changes_365 BIGINT, scope_changes_365 BIGINT,
-    frequent_changes BOOLEAN, branch_count BIGINT, investment_count BIGINT, related_count BIGINT,
-    provinces VARCHAR, province_count BIGINT, out_of_province BIGINT, reasons VARCHAR,
-    updated_at TIMESTAMP
-);
-"""
 FACT_TABLES = (
     "registry_basic",
     "registry_abnormal",

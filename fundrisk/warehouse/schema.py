@@ -40,10 +40,79 @@ CREATE TABLE IF NOT EXISTS keyword_scores (
     subject_kind VARCHAR NOT NULL, subject_id VARCHAR NOT NULL, keyword_score BIGINT, model_prob DOUBLE,
     hit_terms BIGINT, top_terms VARCHAR, reason VARCHAR, lexicon_version VARCHAR, run_id VARCHAR
 );
+CREATE TABLE IF NOT EXISTS entity_links (
+    source_kind VARCHAR NOT NULL, source_id VARCHAR NOT NULL, uscc VARCHAR NOT NULL, method VARCHAR NOT NULL,
+    score DOUBLE NOT NULL, run_id VARCHAR
+);
+CREATE TABLE IF NOT EXISTS link_review (
+    source_kind VARCHAR NOT NULL, source_id VARCHAR NOT NULL, subject_name VARCHAR, uscc VARCHAR,
+    candidate_name VARCHAR, score DOUBLE, rank INTEGER, run_id VARCHAR
+);
+CREATE TABLE IF NOT EXISTS leads (
+    lead_id VARCHAR NOT NULL, name VARCHAR, core VARCHAR, address_key VARCHAR, town VARCHAR,
+    clue_count BIGINT, alert_count BIGINT, names VARCHAR, run_id VARCHAR
+);
+CREATE TABLE IF NOT EXISTS lead_members (
+    lead_id VARCHAR NOT NULL, source_kind VARCHAR NOT NULL, source_id VARCHAR NOT NULL, run_id VARCHAR
+);
+CREATE TABLE IF NOT EXISTS entity_relations (
+    uscc VARCHAR NOT NULL, related_uscc VARCHAR NOT NULL, relation VARCHAR NOT NULL, reason VARCHAR,
+    run_id VARCHAR
+);
 CREATE TABLE IF NOT EXISTS runs (
     run_id VARCHAR PRIMARY KEY, started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP,
     status VARCHAR NOT NULL, flow_run_id VARCHAR, inbox VARCHAR, input_hashes VARCHAR,
     versions VARCHAR, summary VARCHAR
+);
+"""
+
+# Registry look-ups (enrichers/registry): the paid-response cache and the facts extracted from it.
+REGISTRY_DDL = """
+CREATE TABLE IF NOT EXISTS registry_cache (
+    provider VARCHAR NOT NULL, endpoint VARCHAR NOT NULL, subject_key VARCHAR NOT NULL,
+    fetched_at TIMESTAMP NOT NULL, status VARCHAR NOT NULL, body VARCHAR
+);
+CREATE TABLE IF NOT EXISTS registry_lookups (
+    provider VARCHAR NOT NULL, subject_key VARCHAR NOT NULL, uscc VARCHAR, name VARCHAR,
+    priority DOUBLE, status VARCHAR NOT NULL, status_label VARCHAR, detail VARCHAR,
+    looked_up_at TIMESTAMP NOT NULL, PRIMARY KEY (provider, subject_key)
+);
+CREATE TABLE IF NOT EXISTS registry_basic (
+    uscc VARCHAR, name VARCHAR, legal_rep VARCHAR, status VARCHAR, registered_capital VARCHAR,
+    established_on DATE, address VARCHAR, province VARCHAR, city VARCHAR, district VARCHAR,
+    scope VARCHAR, entity_type VARCHAR, provider VARCHAR
+);
+CREATE TABLE IF NOT EXISTS registry_abnormal (
+    uscc VARCHAR, listed_on DATE, listed_reason VARCHAR, listed_by VARCHAR, removed_on DATE,
+    removed_reason VARCHAR, removed_by VARCHAR, is_current BOOLEAN
+);
+CREATE TABLE IF NOT EXISTS registry_lawsuits (
+    uscc VARCHAR, case_no VARCHAR, title VARCHAR, case_reason VARCHAR, court VARCHAR, judged_on DATE,
+    doc_type VARCHAR, is_fundraising BOOLEAN, is_lending BOOLEAN
+);
+CREATE TABLE IF NOT EXISTS registry_branches (
+    uscc VARCHAR, name VARCHAR, branch_uscc VARCHAR, legal_rep VARCHAR, status VARCHAR,
+    province VARCHAR, city VARCHAR
+);
+CREATE TABLE IF NOT EXISTS registry_investments (
+    uscc VARCHAR, name VARCHAR, investee_uscc VARCHAR, legal_rep VARCHAR, status VARCHAR,
+    province VARCHAR, share VARCHAR, amount VARCHAR
+);
+CREATE TABLE IF NOT EXISTS registry_changes (
+    uscc VARCHAR, changed_on DATE, item VARCHAR, category VARCHAR, before VARCHAR, after VARCHAR
+);
+CREATE TABLE IF NOT EXISTS registry_related (
+    uscc VARCHAR, related_name VARCHAR, related_uscc VARCHAR, relation VARCHAR, province VARCHAR,
+    status VARCHAR
+);
+CREATE TABLE IF NOT EXISTS registry_flags (
+    uscc VARCHAR, name VARCHAR, provider VARCHAR, reg_status VARCHAR, home_province VARCHAR,
+    abnormal_count BIGINT, abnormal_current BIGINT, lawsuit_count BIGINT, fundraising_lawsuits BIGINT,
+    lending_lawsuits BIGINT, lawsuit_reasons VARCHAR, legal_rep_changes_365 BIGINT,
+    address_changes_365 BIGINT, name_changes_365 BIGINT, scope_changes_365 BIGINT,
+    frequent_changes BOOLEAN, branch_count BIGINT, investment_count BIGINT, related_count BIGINT,
+    provinces VARCHAR, province_count BIGINT, out_of_province BIGINT, reasons VARCHAR,
+    updated_at TIMESTAMP
 );
 """
 
@@ -62,7 +131,7 @@ def kind_ddl(spec: KindSpec) -> str:
 
 
 def all_ddl() -> str:
-    return FIXED_TABLES + "".join(kind_ddl(spec) for spec in KINDS.values())
+    return FIXED_TABLES + REGISTRY_DDL + "".join(kind_ddl(spec) for spec in KINDS.values())
 
 
 def known_tables() -> frozenset[str]:

@@ -1,0 +1,41 @@
+"""Stage: look up in the corporate registry only the subjects whose signals make it worth paying for."""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+
+from enrichers.registry.enrich import enrich_registry, prescreen
+from fundrisk.settings import Settings
+from fundrisk.warehouse.frames import read
+
+MIN_PRIORITY = 1.0  # at least one linked alert or clue, or a strong keyword score, before paying
+
+SIGNALS_SQL = """
+SELECT r.uscc, r.name,
+       coalesce(k.keyword_score, 0) AS keyword_score,
+       coalesce(a.n, 0) AS alert_count,
+       coalesce(c.n, 0) AS clue_count,
+       coalesce(x.n, 0) AS relation_count
+FROM registrations r
+LEFT JOIN keyword_scores k ON k.subject_kind = 'registration' AND k.subject_id = r.uscc
+LEFT JOIN (SELECT uscc, count(*) AS n FROM entity_links WHERE source_kind = 'alert' GROUP BY uscc) a
+       ON a.uscc = r.uscc
+LEFT JOIN (SELECT uscc, count(*) AS n FROM entity_links WHERE source_kind = 'clue' GROUP BY uscc) c
+       ON c.uscc = r.uscc
+LEFT JOIN (SELECT uscc, count(*) AS n FROM entity_relations GROUP BY uscc) x ON x.uscc = r.uscc
+"""
+
+
+def run_registry(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, object]:
+    """Pre-screen, then look up within the budget; cached answers cost nothing. Counts only."""
+    subjects = prescreen(read(con, SIGNALS_SQL)).filter(pl.col("priority") >= MIN_PRIORITY)
+    report = enrich_registry(con, subjects, settings)
+    return {
+        "provider": report.provider,
+        "candidates": subjects.height,
+        "counts": dict(report.counts),
+        "requests": report.requests,
+        "message": report.message or "",
+        "summary": report.summary(),
+    }
