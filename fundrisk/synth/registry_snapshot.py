@@ -394,9 +394,7 @@ def _changes(
         {
             "p_person": person_names(rng, m),
             "p_address": df["address"].gather(other),
-            "p_name": pl.DataFrame({"a": df["name"].gather(lr), "b": df["_brand"].gather(lr)})
-            .select(pl.col("a").str.replace(pl.col("b"), df["_brand"].gather(other), literal=True))
-            .to_series(),
+            "p_name": _rebrand(df["name"].gather(lr), df["_brand"].gather(lr), df["_brand"].gather(other)),
             "p_scope": df["business_scope"].gather(other),
             "p_capital": pl.Series(rng.choice([3, 5, 10, 30, 50, 100], m)).cast(_S) + "万元",
         }
@@ -455,6 +453,14 @@ def _changes(
             "after",
         )
     )
+
+
+def _rebrand(name: pl.Series, brand: pl.Series, new: pl.Series) -> pl.Series:
+    """Names with their 字号 replaced (a plausible former name); unchanged where the 字号 is absent."""
+    frame = pl.DataFrame({"a": name, "b": brand, "c": new})
+    parts = pl.col("a").str.split(pl.col("b"))
+    swapped = pl.concat_str(parts.list.first(), "c", parts.list.slice(1).list.join(pl.col("b")))
+    return frame.select(pl.when(parts.list.len() < 2).then("a").otherwise(swapped)).to_series()
 
 
 def _same_kind(rng: np.random.Generator, kind: np.ndarray, rows: np.ndarray) -> np.ndarray:

@@ -59,6 +59,10 @@ CREATE TABLE IF NOT EXISTS entity_relations (
     uscc VARCHAR NOT NULL, related_uscc VARCHAR NOT NULL, relation VARCHAR NOT NULL, reason VARCHAR,
     run_id VARCHAR
 );
+CREATE TABLE IF NOT EXISTS clue_signals (
+    clue_id VARCHAR NOT NULL, negativity DOUBLE, money_related BOOLEAN, stability DOUBLE,
+    stability_terms VARCHAR, reason VARCHAR, sentiment_version VARCHAR, run_id VARCHAR
+);
 CREATE TABLE IF NOT EXISTS runs (
     run_id VARCHAR PRIMARY KEY, started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP,
     status VARCHAR NOT NULL, flow_run_id VARCHAR, inbox VARCHAR, input_hashes VARCHAR,

@@ -1,0 +1,136 @@
+"""SQL that assembles the subject features frame (scoring/FEATURES.md) from the warehouse tables.
+
+Kept as data-like SQL text, splink-style: logic builds SQL, fundrisk/stages/features.py executes it.
+"""
+
+LICENSED_FI = (
+    "(银行|保险|证券|信托|期货|金融租赁|消费金融|信用合作联社|信用社|邮政储蓄)"
+    "(股份有限公司|有限责任公司|有限公司|公司)?.*(分行|支行|营业部|营业所|分公司|支公司|中心支公司|$)"
+)
+DISCLAIMER = "不得从事吸收存款"
+
+# Every linked source record, for registered entities and for unregistered leads alike.
+SUBJECT_SOURCES = """
+subject_sources AS (
+    SELECT 'registration' AS subject_kind, uscc AS subject_id, source_kind, source_id FROM entity_links
+    UNION
+    SELECT 'lead', lead_id, source_kind, source_id FROM lead_members
+)"""
+
+ALERT_AGG = """
+alert_agg AS (
+    SELECT s.subject_kind, s.subject_id,
+        count(*) AS alert_count,
+        count(*) FILTER (WHERE coalesce(a.payer_count, 0) <= 1) AS single_payer_alerts,
+        coalesce(sum(a.payer_count), 0) AS payer_count,
+        coalesce(sum(a.inflow_amount), 0) AS inflow_yuan,
+        coalesce(sum(a.outflow_amount), 0) AS outflow_yuan,
+        coalesce(sum(a.txn_count), 0) AS txn_count,
+        max(a.elderly_payer_share) AS elderly_share,
+        max(a.out_of_region_payer_share) AS out_of_region_share,
+        string_agg(DISTINCT a.alert_type, '、' ORDER BY a.alert_type) AS alert_types,
+        CASE WHEN count(*) > 1 THEN date_diff('day', min(a.alert_date), max(a.alert_date)) END AS alert_days
+    FROM subject_sources s JOIN alerts a ON s.source_kind = 'alert' AND a.alert_id = s.source_id
+    GROUP BY ALL
+)"""
+
+CLUE_AGG = """
+clue_agg AS (
+    SELECT s.subject_kind, s.subject_id,
+        count(*) AS clue_count,
+        count(*) FILTER (WHERE coalesce(g.money_related, FALSE)) AS money_clue_count,
+        count(DISTINCT c.channel) FILTER (WHERE coalesce(g.money_related, FALSE)) AS channel_count,
+        max(c.received_on) FILTER (WHERE coalesce(g.money_related, FALSE)) AS last_money_clue,
+        max(c.claimed_participants) AS claimed_participants,
+        max(c.claimed_amount) AS claimed_amount_yuan,
+        avg(g.negativity) FILTER (WHERE coalesce(g.money_related, FALSE)) AS clue_negativity,
+        string_agg(DISTINCT nullif(g.stability_terms, ''), '、') AS stability_terms,
+        coalesce(max(g.stability), 0) AS stability_signal
+    FROM subject_sources s
+    JOIN clues c ON s.source_kind = 'clue' AND c.clue_id = s.source_id
+    LEFT JOIN clue_signals g ON g.clue_id = c.clue_id
+    GROUP BY ALL
+)"""
+
+AS_OF = """
+as_of AS (
+    SELECT coalesce(greatest(
+        (SELECT max(received_on) FROM clues), (SELECT max(alert_date) FROM alerts)
+    ), current_date) AS as_of
+)"""
+
+REGISTERED = f"""
+registered AS (
+    SELECT 'registration' AS subject_kind, r.uscc AS subject_id, r.name, r.entity_type, r.status, r.industry,
+        r.town, r.address, r.registered_capital AS registered_capital_wan, r.established_on,
+        regexp_matches(r.name, '{LICENSED_FI}') AS is_licensed_fi,
+        coalesce(k.keyword_score, 0) AS keyword_score,
+        coalesce(h.nine, 0) AS nine_term_hits,
+        k.reason AS keyword_reason,
+        (coalesce(r.business_scope, '') LIKE '%{DISCLAIMER}%' AND coalesce(h.scope_hits, 0) = 0)
+            AS scope_disclaimer_only,
+        coalesce(f.abnormal_current, 0) AS registry_abnormal,
+        coalesce(f.fundraising_lawsuits, 0) AS registry_fundraising_lawsuits,
+        coalesce(f.lending_lawsuits, 0) AS registry_lending_lawsuits,
+        coalesce(f.frequent_changes, FALSE) AS registry_frequent_changes,
+        coalesce(f.out_of_province, 0) > 0 AS registry_out_of_province,
+        f.reasons AS registry_reasons,
+        coalesce(x.n, 0) AS relation_count,
+        x.reasons AS relation_reasons,
+        i.conclusion AS inspection_conclusion
+    FROM registrations r
+    LEFT JOIN keyword_scores k ON k.subject_kind = 'registration' AND k.subject_id = r.uscc
+    LEFT JOIN (
+        SELECT subject_id,
+            count(*) FILTER (WHERE category = '条例第九条禁用字样') AS nine,
+            count(*) FILTER (WHERE field = 'scope') AS scope_hits
+        FROM keyword_hits WHERE subject_kind = 'registration' GROUP BY subject_id
+    ) h ON h.subject_id = r.uscc
+    LEFT JOIN registry_flags f ON f.uscc = r.uscc
+    LEFT JOIN (
+        SELECT uscc, count(*) AS n, string_agg(reason, '；' ORDER BY relation, related_uscc) AS reasons
+        FROM entity_relations GROUP BY uscc
+    ) x ON x.uscc = r.uscc
+    LEFT JOIN (
+        SELECT uscc, arg_max(conclusion, inspected_on) AS conclusion FROM inspections GROUP BY uscc
+    ) i ON i.uscc = r.uscc
+)"""
+
+LEADS = """
+lead_rows AS (
+    SELECT 'lead' AS subject_kind, l.lead_id AS subject_id, l.name, '无照经营' AS entity_type,
+        NULL::VARCHAR AS status, NULL::VARCHAR AS industry, l.town, l.address_key AS address,
+        NULL::DOUBLE AS registered_capital_wan, NULL::DATE AS established_on, FALSE AS is_licensed_fi,
+        0::BIGINT AS keyword_score, 0::BIGINT AS nine_term_hits, NULL::VARCHAR AS keyword_reason,
+        FALSE AS scope_disclaimer_only, 0::BIGINT AS registry_abnormal,
+        0::BIGINT AS registry_fundraising_lawsuits, 0::BIGINT AS registry_lending_lawsuits,
+        FALSE AS registry_frequent_changes, FALSE AS registry_out_of_province,
+        NULL::VARCHAR AS registry_reasons, 0::BIGINT AS relation_count, NULL::VARCHAR AS relation_reasons,
+        NULL::VARCHAR AS inspection_conclusion
+    FROM leads l
+)"""
+
+FEATURES_SQL = f"""
+WITH {SUBJECT_SOURCES}, {ALERT_AGG}, {CLUE_AGG}, {AS_OF}, {REGISTERED}, {LEADS},
+subjects AS (SELECT * FROM registered UNION ALL BY NAME SELECT * FROM lead_rows)
+SELECT s.*,
+    coalesce(a.alert_count, 0) AS alert_count,
+    coalesce(a.single_payer_alerts, 0) AS single_payer_alerts,
+    coalesce(a.payer_count, 0) AS payer_count,
+    coalesce(a.inflow_yuan, 0)::DOUBLE AS inflow_yuan,
+    coalesce(a.outflow_yuan, 0)::DOUBLE AS outflow_yuan,
+    coalesce(a.txn_count, 0) AS txn_count,
+    a.elderly_share, a.out_of_region_share, a.alert_types, a.alert_days,
+    coalesce(c.clue_count, 0) AS clue_count,
+    coalesce(c.money_clue_count, 0) AS money_clue_count,
+    coalesce(c.channel_count, 0) AS channel_count,
+    date_diff('day', c.last_money_clue, o.as_of) AS days_since_last_clue,
+    c.claimed_participants, c.claimed_amount_yuan::DOUBLE AS claimed_amount_yuan, c.clue_negativity,
+    c.stability_terms, coalesce(c.stability_signal, 0)::DOUBLE AS stability_signal,
+    (s.subject_id IN (SELECT uscc FROM provincial_list WHERE uscc IS NOT NULL)) AS on_provincial_list,
+    o.as_of
+FROM subjects s
+CROSS JOIN as_of o
+LEFT JOIN alert_agg a USING (subject_kind, subject_id)
+LEFT JOIN clue_agg c USING (subject_kind, subject_id)
+"""
