@@ -6,13 +6,13 @@ import duckdb
 import polars as pl
 
 from enrichers.names import name_parts
-from fundrisk.stages.features_sql import FEATURES_SQL
+from fundrisk.stages.features_sql import FEATURES_PARAMS, FEATURES_SQL
 from fundrisk.warehouse.frames import read
 
 
 def build_features(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Aggregate links, alerts, clues, keywords, registry facts and relations per subject."""
-    features = read(con, FEATURES_SQL)
+    features = read(con, FEATURES_SQL, FEATURES_PARAMS)
     return _mark_listed_by_name(con, features)
 
 

@@ -8,6 +8,7 @@ LICENSED_FI = (
     "(股份有限公司|有限责任公司|有限公司|公司)?.*(分行|支行|营业部|营业所|分公司|支公司|中心支公司|$)"
 )
 DISCLAIMER = "不得从事吸收存款"
+FEATURES_PARAMS = {"licensed_fi": LICENSED_FI, "disclaimer": DISCLAIMER}
 
 # Every linked source record, for registered entities and for unregistered leads alike.
 SUBJECT_SOURCES = """
@@ -59,15 +60,15 @@ as_of AS (
     ), current_date) AS as_of
 )"""
 
-REGISTERED = f"""
+REGISTERED = """
 registered AS (
     SELECT 'registration' AS subject_kind, r.uscc AS subject_id, r.name, r.entity_type, r.status, r.industry,
         r.town, r.address, r.registered_capital AS registered_capital_wan, r.established_on,
-        regexp_matches(r.name, '{LICENSED_FI}') AS is_licensed_fi,
+        regexp_matches(r.name, $licensed_fi) AS is_licensed_fi,
         coalesce(k.keyword_score, 0) AS keyword_score,
         coalesce(h.nine, 0) AS nine_term_hits,
         k.reason AS keyword_reason,
-        (coalesce(r.business_scope, '') LIKE '%{DISCLAIMER}%' AND coalesce(h.scope_hits, 0) = 0)
+        (contains(coalesce(r.business_scope, ''), $disclaimer) AND coalesce(h.scope_hits, 0) = 0)
             AS scope_disclaimer_only,
         coalesce(f.abnormal_current, 0) AS registry_abnormal,
         coalesce(f.fundraising_lawsuits, 0) AS registry_fundraising_lawsuits,
@@ -110,6 +111,7 @@ lead_rows AS (
     FROM leads l
 )"""
 
+# Composed only of the module's constant CTEs; values travel as named parameters (FEATURES_PARAMS).
 FEATURES_SQL = f"""
 WITH {SUBJECT_SOURCES}, {ALERT_AGG}, {CLUE_AGG}, {AS_OF}, {REGISTERED}, {LEADS},
 subjects AS (SELECT * FROM registered UNION ALL BY NAME SELECT * FROM lead_rows)
@@ -133,4 +135,4 @@ FROM subjects s
 CROSS JOIN as_of o
 LEFT JOIN alert_agg a USING (subject_kind, subject_id)
 LEFT JOIN clue_agg c USING (subject_kind, subject_id)
-"""
+"""  # noqa: S608

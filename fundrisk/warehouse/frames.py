@@ -8,8 +8,10 @@ import polars as pl
 from fundrisk.warehouse.db import ident
 
 
-def read(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> pl.DataFrame:
-    """The result of a parameterised query as a polars frame."""
+def read(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | dict[str, object] | None = None
+) -> pl.DataFrame:
+    """The result of a parameterised query (positional ? or named $name parameters) as a polars frame."""
     return con.sql(sql, params=params or []).pl()
 
 
