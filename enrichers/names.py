@@ -25,6 +25,7 @@ TOWNS_NEED_SUFFIX = {"萌水", "商家", "文昌湖"}
 class NameRules:
     version: str
     place_prefix: str  # regex: one or more leading administrative names
+    address_prefix: str  # regex: leading administrative names, each with its suffix (河北村 stays)
     place_only: str  # regex: a string that is nothing but administrative names
     org_form: str  # regex: trailing organisational form
     branch: str  # regex: (parent with form)(branch part)
@@ -47,6 +48,7 @@ def rules() -> NameRules:
     return NameRules(
         version=raw["version"],
         place_prefix=f"^(?:{one_place})+",
+        address_prefix=f"^(?:(?:{loose}|{strict})(?:{suffixes}))+",
         place_only=f"^(?:{one_place})+$",
         org_form=f"(?:{forms})$",
         branch=f"^(.+?(?:{forms}))(.+?(?:{_alternation(raw['branch_markers'])}))$",
@@ -90,6 +92,6 @@ def address_key(addresses: pl.Series) -> pl.Series:
     """Comparable address: normalised, brackets and leading places removed (淄博市文昌湖区… → 萌山路8号)."""
     r = rules()
     text = normalize_text(pl.col("a")).str.replace_all(r"[·•.,，、#＃\-]", "")
-    key = _strip_brackets(text).str.replace(r.place_prefix, "")
+    key = _strip_brackets(text).str.replace(r.address_prefix, "")
     out = addresses.rename("a").to_frame().select(pl.when(key.str.len_chars() >= 3).then(key).alias("a"))
     return out.to_series().rename(addresses.name)

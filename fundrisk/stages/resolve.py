@@ -1,26 +1,44 @@
-"""Stage: link alerts and clues to registrations; keep the doubtful ones for review."""
+"""Stage: link alerts and clues to registrations, group the rest into unregistered-operator leads,
+and relate new registrations to flagged entities (repeat offenders)."""
 
 from __future__ import annotations
 
 import duckdb
 import polars as pl
 
+from enrichers.leads import group_leads
+from enrichers.offenders import flagged_entities, repeat_offenders
 from enrichers.resolve import resolve
 from fundrisk.stages.resolve_sources import registrations_frame, sources_frame
-from fundrisk.warehouse.frames import replace_rows
+from fundrisk.warehouse.frames import read, replace_rows
 
 
 def run_resolution(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, object]:
-    """Recompute every link from the current tables (links are cheap; inputs may have changed)."""
+    """Recompute links, leads and relations from the current tables (cheap; inputs may have changed)."""
     regs = registrations_frame(con)
     result = resolve(regs, sources_frame(con))
+    leads, members = group_leads(result.unmatched)
+    flagged = flagged_entities(
+        regs,
+        read(con, "SELECT uscc, name FROM provincial_list"),
+        read(con, "SELECT uscc, inspected_on, conclusion FROM inspections"),
+    )
+    relations = repeat_offenders(regs, flagged)
     stamp = pl.lit(run_id).alias("run_id")
     replace_rows(con, "entity_links", result.links.with_columns(stamp))
     replace_rows(con, "link_review", result.review.with_columns(stamp))
+    replace_rows(con, "leads", leads.with_columns(stamp))
+    replace_rows(con, "lead_members", members.with_columns(stamp))
+    replace_rows(
+        con, "entity_relations", relations.select("uscc", "related_uscc", "relation", "reason", stamp)
+    )
     methods = dict(result.links.group_by("method").len().iter_rows())
     return {
         "links": result.links.height,
         "links_by_method": {str(k): int(v) for k, v in methods.items()},
         "review": result.review.select("source_kind", "source_id").unique().height,
         "unmatched": result.unmatched.height,
+        "leads": leads.height,
+        "flagged": flagged.height,
+        "relations": relations.height,
     }
