@@ -8,7 +8,7 @@ LICENSED_FI = (
     "(股份有限公司|有限责任公司|有限公司|公司)?.*(分行|支行|营业部|营业所|分公司|支公司|中心支公司|$)"
 )
 DISCLAIMER = "不得从事吸收存款"
-FEATURES_PARAMS = {"licensed_fi": LICENSED_FI, "disclaimer": DISCLAIMER}
+FEATURES_PARAMS: dict[str, object] = {"licensed_fi": LICENSED_FI, "disclaimer": DISCLAIMER}
 
 # Every linked source record, for registered entities and for unregistered leads alike.
 SUBJECT_SOURCES = """
