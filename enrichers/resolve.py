@@ -18,6 +18,7 @@ from enrichers.names import address_key, name_parts
 
 ACCEPT = 0.80  # lowest score that links
 MARGIN = 0.08  # how far the best must beat the runner-up
+EXACT_MARGIN = 0.025  # an exact name or core only has to beat a look-alike by a little
 REVIEW_FLOOR = 0.60  # below this a candidate is not worth an analyst's time
 RARE_BIGRAM_MAX_DF = 40  # bigrams more common than this in registrations do not block
 MAX_CANDIDATES = 40  # per source record, from the bigram block
@@ -31,6 +32,8 @@ BASE_SCORES = {
     "brand": 0.86,
     "legal_rep": 0.85,
 }
+TYPO_PER_CHAR = 0.02  # a one-character typo in a core of 4 scores 0.88, of 6 scores 0.92
+TYPO_MAX = 0.93
 PERSON_NAME = r"^[\p{Han}]{2,4}$"  # an account holder that looks like a person, not an organisation
 
 
@@ -91,6 +94,7 @@ def _masked_keys(frame: pl.DataFrame, id_col: str) -> pl.DataFrame:
             pl.concat_str(
                 text.str.slice(0, pl.col("pos")), pl.lit("\x00"), text.str.slice(pl.col("pos") + 1)
             ).alias("masked"),
+            length.alias("length"),
         )
     )
 
@@ -106,12 +110,18 @@ def _unique_pairs(src: pl.DataFrame, reg: pl.DataFrame, s_key: str, r_key: str, 
 
 def _evidence_pairs(src: pl.DataFrame, reg: pl.DataFrame) -> pl.DataFrame:
     """One-character typos of the core, a shared unique brand, a person who is one entity's legal rep."""
+    # One wrong character weighs more in a long core (忠雅天企业管理咨询) than in a short one (王记面馆).
     typo = (
         _masked_keys(src, "sid")
-        .join(_masked_keys(reg, "uscc"), on="masked")
-        .select("sid", "uscc")
-        .unique()
-        .with_columns(pl.lit("typo").alias("method"), pl.lit(BASE_SCORES["typo"]).alias("score"))
+        .join(_masked_keys(reg, "uscc").drop("length"), on="masked")
+        .group_by("sid", "uscc")
+        .agg(pl.col("length").first())
+        .select(
+            "sid",
+            "uscc",
+            pl.lit("typo").alias("method"),
+            (BASE_SCORES["typo"] + TYPO_PER_CHAR * (pl.col("length") - 4)).clip(0.0, TYPO_MAX).alias("score"),
+        )
     )
     brand = _unique_pairs(src.filter(pl.col("brand").str.len_chars() >= 2), reg, "brand", "brand", "brand")
     people = src.filter((pl.col("source_kind") == "alert") & pl.col("name").str.contains(PERSON_NAME))
@@ -214,7 +224,8 @@ def resolve(regs: pl.DataFrame, sources: pl.DataFrame) -> Resolution:
     top = best.filter(pl.col("rank") == 1)
     second = best.filter(pl.col("rank") == 2).select("sid", pl.col("score").alias("runner_up"))
     decided = top.join(second, on="sid", how="left").with_columns(pl.col("runner_up").fill_null(0.0))
-    sure = (pl.col("score") >= ACCEPT) & (pl.col("score") - pl.col("runner_up") >= MARGIN)
+    margin = pl.when(pl.col("method").is_in(["name", "core", "branch"])).then(EXACT_MARGIN).otherwise(MARGIN)
+    sure = (pl.col("score") >= ACCEPT) & (pl.col("score") - pl.col("runner_up") >= margin)
     linked = pl.concat(
         [
             code_links.select("sid", "uscc", "method", "score"),
