@@ -22,6 +22,7 @@ EXACT_MARGIN = 0.025  # an exact name or core only has to beat a look-alike by a
 REVIEW_FLOOR = 0.60  # below this a candidate is not worth an analyst's time
 RARE_BIGRAM_MAX_DF = 40  # bigrams more common than this in registrations do not block
 MAX_CANDIDATES = 40  # per source record, from the bigram block
+BLOCK_CAP = 30  # a blocking key shared by more registrations than this is not used
 FUZZY_CAP = 0.95  # a fuzzy match never outranks an exact one
 BASE_SCORES = {
     "name": 1.0,
@@ -65,13 +66,19 @@ def prepare_sources(sources: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _small_blocks(frame: pl.DataFrame, key: str) -> pl.DataFrame:
+    """Rows whose key is shared by at most BLOCK_CAP registrations: a key that common proves nothing
+    (dozens of 王记 shops) and would only multiply candidate pairs."""
+    return frame.filter(pl.len().over(key) <= BLOCK_CAP)
+
+
 def _exact_pairs(src: pl.DataFrame, reg: pl.DataFrame) -> pl.DataFrame:
     keys = [("norm", "norm", "name"), ("core", "core", "core"), ("parent_norm", "norm", "branch")]
     keys.append(("core", "brand", "short_name"))
     frames = []
     for s_key, r_key, method in keys:
         left = src.select("sid", pl.col(s_key).alias("k")).drop_nulls("k")
-        right = reg.select("uscc", pl.col(r_key).alias("k"))
+        right = _small_blocks(reg.select("uscc", pl.col(r_key).alias("k")), "k")
         frames.append(
             left.join(right, on="k").select(
                 "sid", "uscc", pl.lit(method).alias("method"), pl.lit(BASE_SCORES[method]).alias("score")
@@ -113,7 +120,7 @@ def _evidence_pairs(src: pl.DataFrame, reg: pl.DataFrame) -> pl.DataFrame:
     # One wrong character weighs more in a long core (忠雅天企业管理咨询) than in a short one (王记面馆).
     typo = (
         _masked_keys(src, "sid")
-        .join(_masked_keys(reg, "uscc").drop("length"), on="masked")
+        .join(_small_blocks(_masked_keys(reg, "uscc").drop("length"), "masked"), on="masked")
         .group_by("sid", "uscc")
         .agg(pl.col("length").first())
         .select(
@@ -159,7 +166,8 @@ def _fuzzy_pairs(src: pl.DataFrame, reg: pl.DataFrame) -> pl.DataFrame:
         .head(MAX_CANDIDATES)
         .select("sid", "uscc")
     )
-    by_brand = src.select("sid", "brand").join(reg.select("uscc", "brand"), on="brand").select("sid", "uscc")
+    brands = _small_blocks(reg.select("uscc", "brand"), "brand")
+    by_brand = src.select("sid", "brand").join(brands, on="brand").select("sid", "uscc")
     pairs = pl.concat([by_gram, by_brand]).unique()
     pairs = pairs.join(src.select("sid", pl.col("core").alias("s_core")), on="sid").join(
         reg.select("uscc", pl.col("core").alias("r_core")), on="uscc"
