@@ -44,14 +44,16 @@ NEGATED_POSITIVE = 0.8  # "不满意"-like flips of a positive word count as neg
 NEGATIVITY_SCALE = 1.2
 STABILITY_SCALE = 1.2
 MONEY_MIN = 1.0
-OUTPUT_SCHEMA = {
-    "clue_id": pl.String,
-    "negativity": pl.Float64,
-    "money_related": pl.Boolean,
-    "stability_terms": pl.List(pl.String),
-    "stability": pl.Float64,
-    "reason": pl.String,
-}
+OUTPUT_SCHEMA = pl.Schema(
+    {
+        "clue_id": pl.String(),
+        "negativity": pl.Float64(),
+        "money_related": pl.Boolean(),
+        "stability_terms": pl.List(pl.String),
+        "stability": pl.Float64(),
+        "reason": pl.String(),
+    }
+)
 
 
 @lru_cache(maxsize=4)
@@ -93,10 +95,13 @@ def _tables(directory: Path | None = None) -> tuple[pl.DataFrame, list[str], pl.
         return pl.when(pl.col("kind") == kind).then(pl.col("weight"))
 
     stream = (
-        terms.filter(pl.col("kind").is_in(["negative", "positive", "degree", "negation", "neutral", "stability"]))
+        terms.filter(
+            pl.col("kind").is_in(["negative", "positive", "degree", "negation", "neutral", "stability"])
+        )
         .group_by("term")
         .agg(
-            neg_w=w("negative").max(),
+            # a stability signal is negative in itself ("门店关门" needs no separate negative entry)
+            neg_w=pl.coalesce(w("negative").max(), w("stability").max()),
             pos_w=w("positive").max(),
             deg_m=w("degree").max(),
             is_negation=(pl.col("kind") == "negation").any(),
@@ -170,7 +175,8 @@ def _sentiment_tokens(base: pl.DataFrame, stream: pl.DataFrame, patterns: list[s
         .otherwise(1.0),
     ).with_columns(
         # a degree word inside a negation ("不太好") softens instead of amplifying
-        amp=pl.when(pl.col("negated")).then(pl.when(pl.col("degree") != 1.0).then(0.6).otherwise(1.0))
+        amp=pl.when(pl.col("negated"))
+        .then(pl.when(pl.col("degree") != 1.0).then(0.6).otherwise(1.0))
         .otherwise(pl.col("degree"))
     )
     neg_w = pl.col("neg_w").fill_null(0.0)

@@ -26,6 +26,7 @@ from fundrisk.sources.spec import SCHEMA_VERSION
 from fundrisk.stages.keywords import run_keywords
 from fundrisk.stages.registry import run_registry
 from fundrisk.stages.resolve import run_resolution
+from fundrisk.stages.sentiment import run_sentiment
 from fundrisk.warehouse.db import session
 from fundrisk.warehouse.runs_store import finish_run, start_run
 
@@ -74,6 +75,12 @@ def keywords_task(db: str, run_id: str) -> dict[str, object]:
         return run_keywords(con, run_id)
 
 
+@task(name="线索舆情分析", **DB_TASK)  # type: ignore[call-overload]
+def sentiment_task(db: str, run_id: str) -> dict[str, object]:
+    with session(db) as con:
+        return run_sentiment(con, run_id)
+
+
 @task(name="主体关联", **DB_TASK)  # type: ignore[call-overload]
 def resolve_task(db: str, run_id: str) -> dict[str, object]:
     with session(db) as con:
@@ -108,6 +115,7 @@ def pipeline(inbox: str, db: str) -> dict[str, Any]:
     reports = [ingest_task(db, f.kind, str(f.path), f.path.name, run_id) for f in files]
     summary = summarise_ingest(run_id, reports)
     summary["keywords"] = keywords_task(db, run_id)
+    summary["sentiment"] = sentiment_task(db, run_id)
     summary["resolution"] = resolve_task(db, run_id)
     summary["registry"] = registry_task(db)
     end_run(db, run_id, summary)

@@ -1,0 +1,33 @@
+"""Stage: public-opinion and stability signals of every clue's text (enrichers.sentiment)."""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+
+from enrichers.sentiment import clue_signals, sentiment_version
+from fundrisk.warehouse.frames import read, replace_rows
+
+
+def run_sentiment(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, object]:
+    """Recompute clue_signals from the current clues; counts only."""
+    clues = read(con, "SELECT clue_id, subject_name, content FROM clues")
+    signals = clue_signals(clues)
+    version = sentiment_version()
+    rows = signals.select(
+        "clue_id",
+        "negativity",
+        "money_related",
+        "stability",
+        pl.col("stability_terms").list.join("、").alias("stability_terms"),
+        "reason",
+        pl.lit(version).alias("sentiment_version"),
+        pl.lit(run_id).alias("run_id"),
+    )
+    replace_rows(con, "clue_signals", rows)
+    return {
+        "clues": rows.height,
+        "money_related": int(rows["money_related"].sum() or 0),
+        "with_stability_signal": rows.filter(pl.col("stability") > 0).height,
+        "sentiment_version": version,
+    }
