@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from fundrisk.sources.spec import KINDS, KindSpec
+from fundrisk.warehouse.schema_publish import PUBLISH_DDL, SCORING_DDL
 
 DUCK_TYPES = {
     "text": "VARCHAR",
@@ -135,7 +136,8 @@ def kind_ddl(spec: KindSpec) -> str:
 
 
 def all_ddl() -> str:
-    return FIXED_TABLES + REGISTRY_DDL + "".join(kind_ddl(spec) for spec in KINDS.values())
+    tables = FIXED_TABLES + REGISTRY_DDL + SCORING_DDL + PUBLISH_DDL
+    return tables + "".join(kind_ddl(spec) for spec in KINDS.values())
 
 
 def known_tables() -> frozenset[str]:
