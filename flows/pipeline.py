@@ -26,6 +26,7 @@ from fundrisk.sources.spec import SCHEMA_VERSION
 from fundrisk.stages.keywords import run_keywords
 from fundrisk.stages.registry import run_registry
 from fundrisk.stages.resolve import run_resolution
+from fundrisk.stages.scoring import run_scoring
 from fundrisk.stages.sentiment import run_sentiment
 from fundrisk.warehouse.db import session
 from fundrisk.warehouse.runs_store import finish_run, start_run
@@ -94,6 +95,12 @@ def registry_task(db: str) -> dict[str, object]:
         return run_registry(con, get_settings())
 
 
+@task(name="风险评分", **DB_TASK)  # type: ignore[call-overload]
+def scoring_task(db: str, run_id: str) -> dict[str, object]:
+    with session(db) as con:
+        return run_scoring(con, run_id)
+
+
 @task(name="结束运行", **DB_TASK)  # type: ignore[call-overload]
 def end_run(db: str, run_id: str, summary: dict[str, Any]) -> None:
     status = "success" if not summary["rejected_files"] else "partial"
@@ -101,6 +108,8 @@ def end_run(db: str, run_id: str, summary: dict[str, Any]) -> None:
         "fundrisk": __version__,
         "input_schema": SCHEMA_VERSION,
         "lexicon": str(summary.get("keywords", {}).get("lexicon_version", "")),
+        "sentiment": str(summary.get("sentiment", {}).get("sentiment_version", "")),
+        **{k: str(v) for k, v in summary.get("scoring", {}).get("versions", {}).items()},
     }
     with session(db) as con:
         finish_run(con, run_id, status, summary["input_hashes"], versions, summary)
@@ -118,6 +127,7 @@ def pipeline(inbox: str, db: str) -> dict[str, Any]:
     summary["sentiment"] = sentiment_task(db, run_id)
     summary["resolution"] = resolve_task(db, run_id)
     summary["registry"] = registry_task(db)
+    summary["scoring"] = scoring_task(db, run_id)
     end_run(db, run_id, summary)
     create_markdown_artifact(
         run_summary_markdown(summary), key="fundrisk-run-summary", description="本次运行摘要"

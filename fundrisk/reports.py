@@ -61,6 +61,13 @@ def run_summary_markdown(summary: Mapping[str, Any]) -> str:
     registry = summary.get("registry")
     if registry:
         lines.append(f"\n工商信息查询：{registry['summary']}")
+    scoring = summary.get("scoring")
+    if scoring:
+        lines += ["", "| 风险等级 | 主体数 |", "|---|---:|"]
+        lines += [f"| {tier} | {count} |" for tier, count in scoring["tiers"].items()]
+        if scoring["new_high_risk"]:
+            lines.append(f"\n新增高风险主体：{'、'.join(scoring['new_high_risk'][:20])}")
+        lines.append(f"\n模型校准：{scoring['calibration'].get('note', '')}")
     for bad in summary["rejected_files"]:
         lines.append(f"\n- 无法导入：{bad['kind']}/{bad['file']} — {bad['error']}")
     return "\n".join(lines)

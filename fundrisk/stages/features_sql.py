@@ -45,7 +45,9 @@ clue_agg AS (
         max(c.claimed_participants) AS claimed_participants,
         max(c.claimed_amount) AS claimed_amount_yuan,
         avg(g.negativity) FILTER (WHERE coalesce(g.money_related, FALSE)) AS clue_negativity,
-        string_agg(DISTINCT nullif(g.stability_terms, ''), '、') AS stability_terms,
+        array_to_string(list_sort(list_distinct(flatten(
+            list(string_split(g.stability_terms, '、')) FILTER (WHERE nullif(g.stability_terms, '') IS NOT NULL)
+        ))), '、') AS stability_terms,
         coalesce(max(g.stability), 0) AS stability_signal
     FROM subject_sources s
     JOIN clues c ON s.source_kind = 'clue' AND c.clue_id = s.source_id
@@ -67,6 +69,7 @@ registered AS (
         regexp_matches(r.name, $licensed_fi) AS is_licensed_fi,
         coalesce(k.keyword_score, 0) AS keyword_score,
         coalesce(h.nine, 0) AS nine_term_hits,
+        coalesce(h.hits, 0) AS lexicon_hits,
         k.reason AS keyword_reason,
         (contains(coalesce(r.business_scope, ''), $disclaimer) AND coalesce(h.scope_hits, 0) = 0)
             AS scope_disclaimer_only,
@@ -84,6 +87,7 @@ registered AS (
     LEFT JOIN (
         SELECT subject_id,
             count(*) FILTER (WHERE category = '条例第九条禁用字样') AS nine,
+            count(*) AS hits,
             count(*) FILTER (WHERE field = 'scope') AS scope_hits
         FROM keyword_hits WHERE subject_kind = 'registration' GROUP BY subject_id
     ) h ON h.subject_id = r.uscc
@@ -102,7 +106,8 @@ lead_rows AS (
     SELECT 'lead' AS subject_kind, l.lead_id AS subject_id, l.name, '无照经营' AS entity_type,
         NULL::VARCHAR AS status, NULL::VARCHAR AS industry, l.town, l.address_key AS address,
         NULL::DOUBLE AS registered_capital_wan, NULL::DATE AS established_on, FALSE AS is_licensed_fi,
-        0::BIGINT AS keyword_score, 0::BIGINT AS nine_term_hits, NULL::VARCHAR AS keyword_reason,
+        0::BIGINT AS keyword_score, 0::BIGINT AS nine_term_hits, 0::BIGINT AS lexicon_hits,
+        NULL::VARCHAR AS keyword_reason,
         FALSE AS scope_disclaimer_only, 0::BIGINT AS registry_abnormal,
         0::BIGINT AS registry_fundraising_lawsuits, 0::BIGINT AS registry_lending_lawsuits,
         FALSE AS registry_frequent_changes, FALSE AS registry_out_of_province,

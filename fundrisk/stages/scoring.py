@@ -1,0 +1,68 @@
+"""Stage: grade every registered entity and unregistered lead, and keep the scores of this run."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from fundrisk.stages.features import build_features
+from fundrisk.warehouse.frames import append, read
+from scoring import inspection_order, score_subjects
+
+TIERS = ("高风险", "中风险", "低风险", "无明显风险")
+
+
+def run_scoring(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
+    """Score from the current features; risk_scores keeps one row per subject per run (history)."""
+    features = build_features(con)
+    result = score_subjects(features)
+    ordered = inspection_order(result.scores)
+    rows = ordered.select(
+        pl.lit(run_id).alias("run_id"),
+        "subject_kind",
+        "subject_id",
+        "name",
+        "score",
+        "tier",
+        "disposal",
+        "department",
+        "reasons",
+        "factors",
+        "rule_score",
+        "model_prob",
+        "expected_yield",
+        pl.lit(dt.datetime.now()).alias("scored_at"),
+    )
+    con.execute("DELETE FROM risk_scores WHERE run_id = ?", [run_id])
+    append(con, "risk_scores", rows)
+    tiers = dict(rows.group_by("tier").len().iter_rows())
+    return {
+        "subjects": rows.height,
+        "tiers": {t: int(tiers.get(t, 0)) for t in TIERS},
+        "new_high_risk": _new_high_risk(con, run_id),
+        "calibration": {k: v for k, v in result.calibration.items() if not isinstance(v, pl.Series)},
+        "versions": {k: v or "" for k, v in result.versions.items()},
+    }
+
+
+def _new_high_risk(con: duckdb.DuckDBPyConnection, run_id: str) -> list[str]:
+    """Names of subjects at 高风险 now that were not at 高风险 in the previous run (for the run summary)."""
+    frame = read(
+        con,
+        """
+        WITH previous AS (
+            SELECT max(run_id) AS run_id FROM risk_scores
+            WHERE run_id <> ? AND scored_at < (SELECT min(scored_at) FROM risk_scores WHERE run_id = ?)
+        )
+        SELECT now.name FROM risk_scores now
+        LEFT JOIN risk_scores before
+          ON before.run_id = (SELECT run_id FROM previous) AND before.subject_id = now.subject_id
+        WHERE now.run_id = ? AND now.tier = '高风险' AND coalesce(before.tier, '') <> '高风险'
+        ORDER BY now.score DESC
+        """,
+        [run_id, run_id, run_id],
+    )
+    return frame["name"].to_list()
