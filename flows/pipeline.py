@@ -20,6 +20,8 @@ from fundrisk import __version__
 from fundrisk.errors import BadInput, DatabaseBusy
 from fundrisk.inbox import discover
 from fundrisk.ingest import ingest_file
+from fundrisk.publish import update_ledger
+from fundrisk.publish.daily import publish_daily
 from fundrisk.reports import run_summary_markdown, summarise_ingest
 from fundrisk.settings import get_settings
 from fundrisk.sources.spec import SCHEMA_VERSION
@@ -101,6 +103,18 @@ def scoring_task(db: str, run_id: str) -> dict[str, object]:
         return run_scoring(con, run_id)
 
 
+@task(name="更新动态管理台账", **DB_TASK)  # type: ignore[call-overload]
+def ledger_task(db: str, run_id: str) -> dict[str, object]:
+    with session(db) as con:
+        return update_ledger(con, run_id)
+
+
+@task(name="导出清单", **DB_TASK)  # type: ignore[call-overload]
+def publish_task(db: str, run_id: str, out_dir: str) -> dict[str, str]:
+    """The daily lists; the provincial push has its own weekly flow (flows/push.py)."""
+    return publish_daily(Path(db), run_id, Path(out_dir))
+
+
 @task(name="结束运行", **DB_TASK)  # type: ignore[call-overload]
 def end_run(db: str, run_id: str, summary: dict[str, Any]) -> None:
     status = "success" if not summary["rejected_files"] else "partial"
@@ -116,8 +130,8 @@ def end_run(db: str, run_id: str, summary: dict[str, Any]) -> None:
 
 
 @flow(name="fundrisk-pipeline", log_prints=False)
-def pipeline(inbox: str, db: str) -> dict[str, Any]:
-    """Ingest every new file of the inbox, enrich, and record the run (stages run one at a time)."""
+def pipeline(inbox: str, db: str, out_dir: str | None = None) -> dict[str, Any]:
+    """Ingest every new file of the inbox, enrich, score, update the ledger and (with out_dir) publish."""
     logger = get_run_logger()
     files = discover(Path(inbox))
     run_id = begin_run(db, inbox)
@@ -128,6 +142,9 @@ def pipeline(inbox: str, db: str) -> dict[str, Any]:
     summary["resolution"] = resolve_task(db, run_id)
     summary["registry"] = registry_task(db)
     summary["scoring"] = scoring_task(db, run_id)
+    summary["ledger"] = ledger_task(db, run_id)
+    if out_dir:
+        summary["exports"] = publish_task(db, run_id, out_dir)
     end_run(db, run_id, summary)
     create_markdown_artifact(
         run_summary_markdown(summary), key="fundrisk-run-summary", description="本次运行摘要"

@@ -126,7 +126,7 @@ def ingest_command(
     fail_on_rejected(reports)
 
 
-def run_pipeline(inbox: Path, db: Path) -> dict[str, Any]:
+def run_pipeline(inbox: Path, db: Path, out_dir: Path | None = None) -> dict[str, Any]:
     """Run the Prefect flow in-process against the local ephemeral API."""
     from fundrisk.inbox import discover
 
@@ -135,7 +135,11 @@ def run_pipeline(inbox: Path, db: Path) -> dict[str, Any]:
     from flows.pipeline import pipeline
 
     with err.status("正在运行流水线（首次启动 Prefect 本地服务可能需要一分钟）…"):
-        summary: dict[str, Any] = pipeline(inbox=str(inbox.resolve()), db=str(db.resolve()))
+        summary: dict[str, Any] = pipeline(
+            inbox=str(inbox.resolve()),
+            db=str(db.resolve()),
+            out_dir=str(out_dir.resolve()) if out_dir else None,
+        )
     return summary
 
 
@@ -146,7 +150,18 @@ def print_run_summary(summary: dict[str, Any], db: Path) -> None:
     for kind, c in sorted(summary["per_kind"].items()):
         table.add_row(kind, str(c["read"]), str(c["loaded"]), str(c["quarantined"]), str(c["skipped"]))
     out.print(table)
-    out.print(f"数据库：{db}")
+    scoring = summary.get("scoring")
+    if scoring:
+        tiers = "，".join(f"{tier} {count}" for tier, count in scoring["tiers"].items())
+        out.print(f"风险等级：{tiers}（新增高风险 {len(scoring['new_high_risk'])} 家）", markup=False)
+    resolution = summary.get("resolution")
+    if resolution:
+        out.print(
+            f"主体关联：{resolution['links']} 条记录已关联，{resolution['review']} 条待人工复核，"
+            f"无照经营线索 {resolution['leads']} 个，关联风险主体 {resolution['relations']} 条",
+            markup=False,
+        )
+    out.print(f"数据库：{db}", markup=False)
     if summary["rows_quarantined"]:
         out.print(f"有 {summary['rows_quarantined']} 行被隔离，可在数据库的 quarantine 表中查看原因。")
 
@@ -158,11 +173,13 @@ def run_command(
         Path | None,
         typer.Option("--inbox", help="收件箱目录，每类数据一个子文件夹（如 registrations/、alerts/）"),
     ] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="导出清单的目录（默认 data/exports）")] = None,
     db: DbOption = None,
 ) -> None:
-    """运行完整流程：导入收件箱中的新文件，记录本次运行。"""
+    """运行完整流程：导入收件箱中的新文件、增强、评分、更新台账并导出清单。"""
     target = resolve_db(db)
-    summary = run_pipeline(inbox or get_settings().inbox, target)
+    settings = get_settings()
+    summary = run_pipeline(inbox or settings.inbox, target, out_dir or settings.exports_dir)
     print_run_summary(summary, target)
     for bad in summary["rejected_files"]:
         say_error(bad["error"])
@@ -225,6 +242,89 @@ def explain_command(
     out.print(f"关联线索：{'、'.join(result['clues']) or '无'}", markup=False)
 
 
+export_app = typer.Typer(
+    help="导出清单（按文件后缀 .xlsx 或 .csv 决定格式；CSV 为带 BOM 的 UTF-8）。", no_args_is_help=True
+)
+app.add_typer(export_app, name="export")
+OutOption = Annotated[Path, typer.Option("--out", help="输出文件路径（.xlsx 或 .csv）")]
+UnmaskOption = Annotated[bool, typer.Option("--unmask", help="不脱敏导出证件号码和电话（将记入台账）")]
+
+
+def run_export(what: str, path: Path, db: Path | None, **options: Any) -> None:
+    from fundrisk.publish import export
+    from fundrisk.warehouse.db import session
+
+    with session(resolve_db(db)) as con:
+        report = export(con, what, path, **options)
+    out.print(f"已导出 {report.rows} 行：{report.path}", markup=False)
+
+
+@export_app.command("inspection-list")
+@guarded
+def export_inspection_list(
+    out_path: OutOption,
+    min_tier: Annotated[str, typer.Option("--min-tier", help="最低风险等级：高 / 中 / 低 / 无")] = "中",
+    unmask: UnmaskOption = False,
+    db: DbOption = None,
+) -> None:
+    """现场核查重点机构名单：汇总表 + 按行业分表，按预期查实率排序。"""
+    run_export("inspection-list", out_path, db, min_tier=min_tier, unmask=unmask)
+
+
+@export_app.command("province-push")
+@guarded
+def export_province_push(
+    out_path: OutOption,
+    unit: Annotated[str | None, typer.Option("--unit", help="推送单位名称")] = None,
+    unmask: UnmaskOption = False,
+    db: DbOption = None,
+) -> None:
+    """向省金融监测运行中心推送：中风险及以上、不在金安工程清单内、未以同等或更高等级推送过的主体。"""
+    run_export("province-push", out_path, db, unit=unit, unmask=unmask)
+
+
+@export_app.command("police-referrals")
+@guarded
+def export_police_referrals(out_path: OutOption, unmask: UnmaskOption = False, db: DbOption = None) -> None:
+    """移送公安线索：核查确认非法集资，或达到 2022 年司法解释第三条立案标准的主体，注明认定依据。"""
+    run_export("police-referrals", out_path, db, unmask=unmask)
+
+
+@export_app.command("warning-list")
+@guarded
+def export_warning_list(out_path: OutOption, db: DbOption = None) -> None:
+    """风险提示名单（可公开）：名称、代码、地址与标准风险提示语。"""
+    run_export("warning-list", out_path, db)
+
+
+@app.command("serve")
+@guarded
+def serve_command(
+    inbox: Annotated[Path | None, typer.Option("--inbox", help="收件箱目录")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="导出文件目录（默认 data/exports）")] = None,
+    unit: Annotated[str | None, typer.Option("--unit", help="推送单位名称")] = None,
+    db: DbOption = None,
+) -> None:
+    """运行定时任务：每日流水线（6:30）与每周省推送（周一 8:00，北京时间），同一任务同时只运行一个。"""
+    prepare_prefect()
+    from prefect import serve
+
+    from flows.deployments import ServeConfig, build_deployments
+
+    settings = get_settings()
+    config = ServeConfig(
+        inbox=(inbox or settings.inbox).resolve(),
+        db=resolve_db(db).resolve(),
+        out_dir=(out_dir or settings.exports_dir).resolve(),
+        unit=unit or settings.push_unit,
+    )
+    if not os.environ.get("PREFECT_API_URL"):
+        err.print(
+            "提示：未设置 PREFECT_API_URL，将使用临时本地服务。需要网页界面时请先运行 prefect server start。"
+        )
+    serve(*build_deployments(config), print_starting_message=True)
+
+
 @app.command("generate")
 @guarded
 def generate_command(
@@ -259,10 +359,40 @@ def demo_command(db: DbOption = None) -> None:
     snapshot = generated.paths.get("registry_snapshot")
     if snapshot is not None and settings.registry_provider == "snapshot":
         os.environ.setdefault("FUNDRISK_REGISTRY_SNAPSHOT", str(snapshot))
-    summary = run_pipeline(settings.demo_dir, target)
+    summary = run_pipeline(settings.demo_dir, target, settings.exports_dir)
     print_run_summary(summary, target)
-    out.print(f"模拟数据（收件箱）：{settings.demo_dir}")
-    out.print(f"真值标签：{settings.demo_dir / 'truth'}")
+    push = demo_push(target, settings.exports_dir / summary["run_id"])
+    out.print(
+        f"模拟数据（收件箱）：{settings.demo_dir}；真值标签：{settings.demo_dir / 'truth'}", markup=False
+    )
+    out.print("四份导出清单：", markup=False)
+    labels = {
+        "inspection-list": "现场核查重点机构名单",
+        "police-referrals": "移送公安线索",
+        "warning-list": "风险提示名单",
+    }
+    for what, path in summary.get("exports", {}).items():
+        out.print(f"  {labels.get(what, what)}：{path}", markup=False)
+    out.print(f"  省推送清单：{push}", markup=False)
+    out.print(
+        "查看 Prefect 界面：运行 .venv/bin/prefect server start 后打开 http://127.0.0.1:4200 ；"
+        "定时运行：.venv/bin/fundrisk serve",
+        markup=False,
+    )
+
+
+def demo_push(db: Path, folder: Path) -> str:
+    """The demo's provincial push; a second demo run pushes nothing new (that is the point)."""
+    import datetime as dt
+
+    from fundrisk.publish import export
+    from fundrisk.warehouse.db import session
+
+    folder.mkdir(parents=True, exist_ok=True)
+    with session(db) as con:
+        report = export(con, "province-push", folder / f"省推送_{dt.date.today():%Y%m%d}.csv")
+    note = "" if report.rows else "（本次无新增推送：均已推送过或已在金安工程清单内）"
+    return f"{report.path}，{report.rows} 家{note}"
 
 
 if __name__ == "__main__":

@@ -17,6 +17,8 @@ class Settings(BaseSettings):
     db: Path = PROJECT_ROOT / "data" / "fundrisk.duckdb"
     demo_dir: Path = PROJECT_ROOT / "data" / "demo"
     inbox: Path = PROJECT_ROOT / "data" / "inbox"
+    exports_dir: Path = PROJECT_ROOT / "data" / "exports"
+    push_unit: str = "文昌湖区防范和处置非法集资工作领导小组办公室"
     registry_provider: str = "snapshot"
     registry_snapshot: Path | None = None
     tianyancha_url: str = "http://open.api.tianyancha.com"

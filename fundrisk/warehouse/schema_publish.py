@@ -12,4 +12,22 @@ CREATE TABLE IF NOT EXISTS risk_scores (
 """
 
 PUBLISH_DDL = """
+CREATE TABLE IF NOT EXISTS ledger_subjects (
+    subject_kind VARCHAR NOT NULL, subject_id VARCHAR NOT NULL, name VARCHAR, current_tier VARCHAR,
+    current_score DOUBLE, first_flagged_run VARCHAR, first_flagged_at TIMESTAMP, last_run VARCHAR,
+    last_changed_at TIMESTAMP, updated_at TIMESTAMP, PRIMARY KEY (subject_kind, subject_id)
+);
+CREATE TABLE IF NOT EXISTS ledger_tiers (
+    subject_kind VARCHAR NOT NULL, subject_id VARCHAR NOT NULL, run_id VARCHAR NOT NULL,
+    tier VARCHAR NOT NULL, previous_tier VARCHAR, score DOUBLE, changed_at TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS ledger_events (
+    subject_kind VARCHAR NOT NULL, subject_id VARCHAR NOT NULL, event VARCHAR NOT NULL, event_on DATE,
+    unit VARCHAR, deadline DATE, source VARCHAR NOT NULL, detail VARCHAR, run_id VARCHAR,
+    recorded_at TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS pushes (
+    uscc VARCHAR NOT NULL, tier VARCHAR NOT NULL, score DOUBLE, pushed_on DATE NOT NULL, file VARCHAR,
+    run_id VARCHAR, unit VARCHAR, pushed_at TIMESTAMP
+);
 """

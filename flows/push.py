@@ -1,0 +1,34 @@
+"""The weekly push flow: province-push CSV of risky entities the 金安工程 list does not hold yet."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, task
+from prefect.artifacts import create_markdown_artifact
+
+from flows.pipeline import DB_TASK
+from fundrisk.publish import export
+from fundrisk.warehouse.db import session
+
+
+@task(name="生成省推送清单", **DB_TASK)  # type: ignore[call-overload]
+def push_task(db: str, path: str, unit: str) -> dict[str, Any]:
+    with session(db) as con:
+        report = export(con, "province-push", Path(path), unit=unit)
+    return {"file": str(report.path), "rows": report.rows}
+
+
+@flow(name="fundrisk-weekly-push", log_prints=False)
+def weekly_push(db: str, out_dir: str, unit: str) -> dict[str, Any]:
+    """Export what has not been pushed yet; an empty file means nothing new this week."""
+    stamp = dt.date.today().strftime("%Y%m%d")
+    result = push_task(db, str(Path(out_dir) / f"省推送_{stamp}.csv"), unit)
+    create_markdown_artifact(
+        f"# 每周省推送\n\n本次推送 {result['rows']} 家主体，文件：`{result['file']}`。",
+        key="fundrisk-weekly-push",
+        description="每周省推送摘要",
+    )
+    return result

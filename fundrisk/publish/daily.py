@@ -1,0 +1,26 @@
+"""The lists a daily run leaves for the analysts: inspection list, police referrals, warning list."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fundrisk.publish import export
+from fundrisk.warehouse.db import session
+
+DAILY = {
+    "inspection-list": "现场核查重点机构名单.xlsx",
+    "police-referrals": "移送公安线索.xlsx",
+    "warning-list": "风险提示名单.csv",
+}
+
+
+def publish_daily(db: Path, run_id: str, out_dir: Path) -> dict[str, str]:
+    """Write the daily exports of one run into out_dir/<run_id>/; returns kind → path."""
+    folder = out_dir / run_id
+    folder.mkdir(parents=True, exist_ok=True)
+    written: dict[str, str] = {}
+    with session(db) as con:
+        for what, name in DAILY.items():
+            report = export(con, what, folder / name, run_id=run_id)
+            written[what] = str(report.path)
+    return written

@@ -1,0 +1,110 @@
+"""Write export tables as UTF-8-with-BOM CSV or as XLSX with every cell typed explicitly.
+
+Frames arrive already protected (fundrisk.publish.safety); the XLSX writer still never lets
+xlsxwriter guess: strings go through write_string (so 18-character codes stay text and nothing
+becomes a formula or a URL), numbers through write_number.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+import xlsxwriter
+
+from fundrisk.errors import BadInput
+
+SUFFIXES = (".csv", ".xlsx")
+WORKBOOK_OPTIONS = {
+    "strings_to_formulas": False,
+    "strings_to_numbers": False,
+    "strings_to_urls": False,
+}
+
+
+@dataclass
+class Sheet:
+    """One worksheet: a name, a header row and body rows of str / int / float / None."""
+
+    name: str
+    header: list[str]
+    rows: Iterable[Sequence[object]]
+    widths: dict[int, int] = field(default_factory=dict)
+
+    @classmethod
+    def from_frame(cls, name: str, frame: pl.DataFrame) -> Sheet:
+        widths = {i: _width(frame, c) for i, c in enumerate(frame.columns)}
+        return cls(name, list(frame.columns), frame.iter_rows(), widths)
+
+
+def export_format(path: Path) -> str:
+    """'csv' or 'xlsx' from the file suffix; anything else is the user's mistake."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in SUFFIXES:
+        raise BadInput(f"不支持的导出格式「{suffix or '无后缀'}」，请使用 .xlsx 或 .csv 作为文件后缀")
+    return suffix[1:]
+
+
+def write_csv(frame: pl.DataFrame, path: Path) -> None:
+    """UTF-8 with BOM so that Excel on a Chinese Windows opens it with the right encoding."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    frame.write_csv(path, include_bom=True, float_precision=2)
+
+
+def write_xlsx(sheets: Sequence[Sheet], path: Path) -> None:
+    """Every cell written with write_string / write_number; the header row bold and frozen."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    book = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
+    try:
+        bold = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
+        for spec in sheets:
+            sheet = book.add_worksheet(spec.name)
+            for j, title in enumerate(spec.header):
+                sheet.write_string(0, j, title, bold)
+                sheet.set_column(j, j, spec.widths.get(j, max(10, 2 * len(title) + 2)))
+            sheet.freeze_panes(1, 0)
+            for i, row in enumerate(spec.rows, start=1):
+                for j, value in enumerate(row):
+                    write_cell(sheet, i, j, value)
+    finally:
+        book.close()
+
+
+def write_cell(sheet: xlsxwriter.worksheet.Worksheet, row: int, col: int, value: object) -> None:
+    """One typed cell; bools become 是/否, dates ISO text, None stays empty."""
+    if value is None:
+        return
+    if isinstance(value, bool):
+        sheet.write_string(row, col, "是" if value else "否")
+    elif isinstance(value, int | float):
+        if isinstance(value, float) and not math.isfinite(value):
+            return
+        sheet.write_number(row, col, value)
+    elif isinstance(value, dt.date | dt.datetime):
+        sheet.write_string(
+            row, col, value.isoformat(sep=" ") if isinstance(value, dt.datetime) else str(value)
+        )
+    else:
+        sheet.write_string(row, col, str(value))
+
+
+def write_frame(frame: pl.DataFrame, path: Path, sheet_name: str = "名单") -> None:
+    """A single table to either format, chosen by the suffix."""
+    if export_format(path) == "csv":
+        write_csv(frame, path)
+    else:
+        write_xlsx([Sheet.from_frame(sheet_name, frame)], path)
+
+
+def _width(frame: pl.DataFrame, column: str) -> int:
+    """A readable column width: header or longest value (CJK counted double), capped at 60."""
+    header = 2 * len(column) + 2
+    if frame.height == 0 or frame.schema[column] != pl.String:
+        return max(10, header)
+    longest = frame[column].head(200).str.len_bytes().max()
+    size = int(longest) if isinstance(longest, int) else 0
+    return min(60, max(10, header, size * 2 // 3 + 2))

@@ -1,0 +1,140 @@
+"""Reads behind the exports and writes of their records (pushes, ledger events)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import polars as pl
+
+from fundrisk.warehouse.frames import append, read
+
+TIER_RANK_SQL = "CASE {col} WHEN '高风险' THEN 3 WHEN '中风险' THEN 2 WHEN '低风险' THEN 1 ELSE 0 END"
+
+
+def latest_run_id(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The run whose risk scores are the newest (by scored_at, then run start, then id)."""
+    rows = con.execute(
+        """
+        SELECT r.run_id FROM risk_scores r LEFT JOIN runs u USING (run_id)
+        GROUP BY r.run_id
+        ORDER BY max(r.scored_at) DESC NULLS LAST, max(u.started_at) DESC NULLS LAST, r.run_id DESC
+        LIMIT 1
+        """
+    ).fetchall()
+    return str(rows[0][0]) if rows else None
+
+
+def run_scores(con: duckdb.DuckDBPyConnection, run_id: str) -> pl.DataFrame:
+    """One row per subject of a run (the last written row wins if a subject repeats)."""
+    return read(
+        con,
+        """
+        SELECT subject_kind, subject_id, name AS score_name, score, tier, disposal, department, reasons,
+            expected_yield, scored_at
+        FROM risk_scores WHERE run_id = ?
+        QUALIFY row_number() OVER (PARTITION BY subject_kind, subject_id ORDER BY scored_at DESC NULLS LAST) = 1
+        """,
+        [run_id],
+    )
+
+
+def subject_details(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Name, people, contact and place of every registered entity and every unregistered lead."""
+    return read(
+        con,
+        """
+        WITH lead_clues AS (
+            SELECT m.lead_id, c.subject_address, c.grid, c.town
+            FROM lead_members m JOIN clues c ON m.source_kind = 'clue' AND c.clue_id = m.source_id
+        ), lead_place AS (
+            SELECT lead_id, mode(nullif(subject_address, '')) AS address, mode(nullif(grid, '')) AS grid,
+                mode(nullif(town, '')) AS town
+            FROM lead_clues GROUP BY lead_id
+        )
+        SELECT 'registration' AS subject_kind, uscc AS subject_id, uscc, name, legal_rep, legal_rep_id,
+            phone, industry, address, town, grid
+        FROM registrations
+        UNION ALL BY NAME
+        SELECT 'lead' AS subject_kind, l.lead_id AS subject_id, NULL::VARCHAR AS uscc, l.name,
+            NULL::VARCHAR AS legal_rep, NULL::VARCHAR AS legal_rep_id, NULL::VARCHAR AS phone,
+            NULL::VARCHAR AS industry, coalesce(p.address, l.address_key) AS address,
+            coalesce(p.town, l.town) AS town, p.grid
+        FROM (SELECT * FROM leads QUALIFY row_number() OVER (PARTITION BY lead_id ORDER BY run_id DESC) = 1) l
+        LEFT JOIN lead_place p USING (lead_id)
+        """,
+    )
+
+
+def subject_sources(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Per subject: distinct clue channels (joined by '、'), matched sensitive words and latest inspection."""
+    return read(
+        con,
+        """
+        WITH sources AS (
+            SELECT DISTINCT 'registration' AS subject_kind, uscc AS subject_id, source_kind, source_id
+            FROM entity_links
+            UNION
+            SELECT 'lead', lead_id, source_kind, source_id FROM lead_members
+        ), channels AS (
+            SELECT s.subject_kind, s.subject_id,
+                string_agg(DISTINCT coalesce(nullif(c.channel, ''), '其他'), '、') AS channels
+            FROM sources s JOIN clues c ON s.source_kind = 'clue' AND c.clue_id = s.source_id
+            GROUP BY ALL
+        ), terms AS (
+            SELECT subject_kind, subject_id, string_agg(DISTINCT term, '、') AS terms
+            FROM keyword_hits WHERE term IS NOT NULL GROUP BY ALL
+        ), inspected AS (
+            SELECT 'registration' AS subject_kind, uscc AS subject_id,
+                arg_max(conclusion, inspected_on) AS conclusion
+            FROM inspections GROUP BY uscc
+        ), subjects AS (
+            SELECT subject_kind, subject_id FROM channels
+            UNION SELECT subject_kind, subject_id FROM terms
+            UNION SELECT subject_kind, subject_id FROM inspected
+        )
+        SELECT s.subject_kind, s.subject_id, c.channels, t.terms, i.conclusion AS latest_conclusion
+        FROM subjects s
+        LEFT JOIN channels c USING (subject_kind, subject_id)
+        LEFT JOIN terms t USING (subject_kind, subject_id)
+        LEFT JOIN inspected i USING (subject_kind, subject_id)
+        """,
+    )
+
+
+def provincial_entries(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    return read(con, "SELECT uscc, name FROM provincial_list")
+
+
+def pushed_ranks(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Per credit code, the highest tier already pushed to the province (3 高, 2 中, 1 低)."""
+    rank = TIER_RANK_SQL.format(col="tier")
+    return read(con, f"SELECT uscc, max({rank}) AS pushed_rank FROM pushes GROUP BY uscc")  # noqa: S608
+
+
+def recorded_subjects(con: duckdb.DuckDBPyConnection, event: str, source: str) -> pl.DataFrame:
+    """Subjects that already carry a ledger event of this kind from this source."""
+    return read(
+        con,
+        "SELECT DISTINCT subject_kind, subject_id FROM ledger_events WHERE event = ? AND source = ?",
+        [event, source],
+    )
+
+
+def record_pushes(con: duckdb.DuckDBPyConnection, pushes: pl.DataFrame, events: pl.DataFrame) -> None:
+    """The pushed rows and their ledger events, together or not at all."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        append(con, "pushes", pushes.with_columns(pl.lit(dt.datetime.now()).alias("pushed_at")))
+        record_events(con, events)
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+
+
+def record_events(con: duckdb.DuckDBPyConnection, events: pl.DataFrame) -> None:
+    """Append ledger events (columns of ledger_events; recorded_at filled in here)."""
+    if "recorded_at" not in events.columns:
+        events = events.with_columns(pl.lit(dt.datetime.now()).alias("recorded_at"))
+    append(con, "ledger_events", events)
