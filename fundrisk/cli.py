@@ -5,71 +5,29 @@ Exit status: 0 success, 2 bad input or usage (one line saying what to fix), 1 an
 
 from __future__ import annotations
 
-import functools
 import os
-import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from fundrisk.errors import BadInput, FundriskError
+from fundrisk.cli_export import export_app
+from fundrisk.cli_support import (
+    DbOption,
+    app,
+    err,
+    guarded,
+    out,
+    prepare_prefect,
+    resolve_db,
+    say_error,
+)
+from fundrisk.errors import BadInput
 from fundrisk.settings import get_settings
 
-app = typer.Typer(
-    help="fundrisk：非法集资风险排查与数据增强流水线（处非办分析员使用）。",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-)
-out = Console()
-err = Console(stderr=True)
-F = TypeVar("F", bound=Callable[..., Any])
-
-DbOption = Annotated[
-    Path | None,
-    typer.Option("--db", envvar="FUNDRISK_DB", help="DuckDB 数据库文件（默认 data/fundrisk.duckdb）"),
-]
-
-
-def say_error(message: str) -> None:
-    """One unwrapped line on stderr, whatever the terminal width."""
-    print(f"错误：{message}", file=sys.stderr, flush=True)
-
-
-def guarded(func: F) -> F:
-    """Turn fundrisk's errors into one Chinese line and the documented exit status."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except BadInput as exc:
-            say_error(str(exc))
-            raise typer.Exit(2) from None
-        except FundriskError as exc:
-            say_error(str(exc))
-            raise typer.Exit(1) from None
-        except KeyboardInterrupt:
-            err.print("已中断。")
-            raise typer.Exit(1) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-def resolve_db(db: Path | None) -> Path:
-    return db if db is not None else get_settings().db
-
-
-def prepare_prefect() -> None:
-    """Quiet, patient defaults for Prefect's local ephemeral API (its first start can take a minute)."""
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+app.add_typer(export_app, name="export")
 
 
 def print_ingest_table(reports: Sequence[dict[str, Any]]) -> None:
@@ -240,61 +198,6 @@ def explain_command(
         out.print(f"• {reason}", markup=False, soft_wrap=True)
     out.print(f"关联预警：{'、'.join(result['alerts']) or '无'}", markup=False, soft_wrap=True)
     out.print(f"关联线索：{'、'.join(result['clues']) or '无'}", markup=False)
-
-
-export_app = typer.Typer(
-    help="导出清单（按文件后缀 .xlsx 或 .csv 决定格式；CSV 为带 BOM 的 UTF-8）。", no_args_is_help=True
-)
-app.add_typer(export_app, name="export")
-OutOption = Annotated[Path, typer.Option("--out", help="输出文件路径（.xlsx 或 .csv）")]
-UnmaskOption = Annotated[bool, typer.Option("--unmask", help="不脱敏导出证件号码和电话（将记入台账）")]
-
-
-def run_export(what: str, path: Path, db: Path | None, **options: Any) -> None:
-    from fundrisk.publish import export
-    from fundrisk.warehouse.db import session
-
-    with session(resolve_db(db)) as con:
-        report = export(con, what, path, **options)
-    out.print(f"已导出 {report.rows} 行：{report.path}", markup=False)
-
-
-@export_app.command("inspection-list")
-@guarded
-def export_inspection_list(
-    out_path: OutOption,
-    min_tier: Annotated[str, typer.Option("--min-tier", help="最低风险等级：高 / 中 / 低 / 无")] = "中",
-    unmask: UnmaskOption = False,
-    db: DbOption = None,
-) -> None:
-    """现场核查重点机构名单：汇总表 + 按行业分表，按预期查实率排序。"""
-    run_export("inspection-list", out_path, db, min_tier=min_tier, unmask=unmask)
-
-
-@export_app.command("province-push")
-@guarded
-def export_province_push(
-    out_path: OutOption,
-    unit: Annotated[str | None, typer.Option("--unit", help="推送单位名称")] = None,
-    unmask: UnmaskOption = False,
-    db: DbOption = None,
-) -> None:
-    """向省金融监测运行中心推送：中风险及以上、不在金安工程清单内、未以同等或更高等级推送过的主体。"""
-    run_export("province-push", out_path, db, unit=unit, unmask=unmask)
-
-
-@export_app.command("police-referrals")
-@guarded
-def export_police_referrals(out_path: OutOption, unmask: UnmaskOption = False, db: DbOption = None) -> None:
-    """移送公安线索：核查确认非法集资，或达到 2022 年司法解释第三条立案标准的主体，注明认定依据。"""
-    run_export("police-referrals", out_path, db, unmask=unmask)
-
-
-@export_app.command("warning-list")
-@guarded
-def export_warning_list(out_path: OutOption, db: DbOption = None) -> None:
-    """风险提示名单（可公开）：名称、代码、地址与标准风险提示语。"""
-    run_export("warning-list", out_path, db)
 
 
 @app.command("serve")
