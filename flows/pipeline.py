@@ -7,6 +7,7 @@ and are not persisted. Tasks run one after another because the DuckDB file has o
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -72,41 +73,27 @@ def ingest_task(db: str, kind: str, path: str, name: str, run_id: str) -> dict[s
             return {"kind": kind, "source_file": name, "error": str(exc)}
 
 
-@task(name="敏感词筛查", **DB_TASK)  # type: ignore[call-overload]
-def keywords_task(db: str, run_id: str) -> dict[str, object]:
-    with session(db) as con:
-        return run_keywords(con, run_id)
-
-
-@task(name="线索舆情分析", **DB_TASK)  # type: ignore[call-overload]
-def sentiment_task(db: str, run_id: str) -> dict[str, object]:
-    with session(db) as con:
-        return run_sentiment(con, run_id)
-
-
-@task(name="主体关联", **DB_TASK)  # type: ignore[call-overload]
-def resolve_task(db: str, run_id: str) -> dict[str, object]:
-    with session(db) as con:
-        return run_resolution(con, run_id)
-
-
-@task(name="工商信息查询", **DB_TASK)  # type: ignore[call-overload]
-def registry_task(db: str) -> dict[str, object]:
+def _registry(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, object]:
     """Network errors are retried inside the registry client; the task retries only on the database."""
+    return run_registry(con, get_settings())
+
+
+# summary key → (step shown in the Prefect UI, plain function of (connection, run_id)), in flow order.
+STAGES: dict[str, tuple[str, Callable[[duckdb.DuckDBPyConnection, str], dict[str, Any]]]] = {
+    "keywords": ("敏感词筛查", run_keywords),
+    "sentiment": ("线索舆情分析", run_sentiment),
+    "resolution": ("主体关联", run_resolution),
+    "registry": ("工商信息查询", _registry),
+    "scoring": ("风险评分", run_scoring),
+    "ledger": ("更新动态管理台账", update_ledger),
+}
+
+
+@task(name="流水线步骤", task_run_name="{label}", **DB_TASK)  # type: ignore[call-overload]
+def stage_task(db: str, key: str, label: str, run_id: str) -> dict[str, Any]:
+    """One enrichment, scoring or ledger step on its own connection (the file has one writer)."""
     with session(db) as con:
-        return run_registry(con, get_settings())
-
-
-@task(name="风险评分", **DB_TASK)  # type: ignore[call-overload]
-def scoring_task(db: str, run_id: str) -> dict[str, object]:
-    with session(db) as con:
-        return run_scoring(con, run_id)
-
-
-@task(name="更新动态管理台账", **DB_TASK)  # type: ignore[call-overload]
-def ledger_task(db: str, run_id: str) -> dict[str, object]:
-    with session(db) as con:
-        return update_ledger(con, run_id)
+        return STAGES[key][1](con, run_id)
 
 
 @task(name="导出清单", **DB_TASK)  # type: ignore[call-overload]
@@ -137,12 +124,8 @@ def pipeline(inbox: str, db: str, out_dir: str | None = None) -> dict[str, Any]:
     run_id = begin_run(db, inbox)
     reports = [ingest_task(db, f.kind, str(f.path), f.path.name, run_id) for f in files]
     summary = summarise_ingest(run_id, reports)
-    summary["keywords"] = keywords_task(db, run_id)
-    summary["sentiment"] = sentiment_task(db, run_id)
-    summary["resolution"] = resolve_task(db, run_id)
-    summary["registry"] = registry_task(db)
-    summary["scoring"] = scoring_task(db, run_id)
-    summary["ledger"] = ledger_task(db, run_id)
+    for key, (label, _) in STAGES.items():
+        summary[key] = stage_task(db, key, label, run_id)
     if out_dir:
         summary["exports"] = publish_task(db, run_id, out_dir)
     end_run(db, run_id, summary)

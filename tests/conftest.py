@@ -42,3 +42,21 @@ def prefect_harness() -> Iterator[None]:
 
     with prefect_test_harness(server_startup_timeout=180):
         yield
+
+
+def scored_district(root: Path, entities: int, seed: int, run_id: str) -> Path:
+    """A generated district ingested and run through every stage (no Prefect); returns the DuckDB path."""
+    from fundrisk.inbox import discover
+    from fundrisk.ingest import ingest_file
+    from fundrisk.settings import Settings
+    from fundrisk.stages.sequence import run_stages
+    from fundrisk.synth import generate
+
+    summary = generate(root / "inbox", entities=entities, seed=seed)
+    db = root / "f.duckdb"
+    connection = connect(db)
+    for f in discover(root / "inbox"):
+        ingest_file(connection, f.kind, f.path)
+    run_stages(connection, run_id, Settings(registry_snapshot=summary.paths["registry_snapshot"]))
+    connection.close()
+    return db

@@ -9,25 +9,16 @@ import pytest
 from typer.testing import CliRunner
 
 from fundrisk.cli import app
-from fundrisk.inbox import discover
-from fundrisk.ingest import ingest_file
-from fundrisk.settings import Settings
-from fundrisk.stages.sequence import run_stages
-from fundrisk.synth import generate
 from fundrisk.warehouse import connect
+from tests.conftest import scored_district
 
 runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
 def scored_db(tmp_path_factory):
-    root = tmp_path_factory.mktemp("district")
-    summary = generate(root / "inbox", entities=1500, seed=3)
-    db = root / "f.duckdb"
+    db = scored_district(tmp_path_factory.mktemp("district"), entities=1500, seed=3, run_id="R-test")
     con = connect(db)
-    for f in discover(root / "inbox"):
-        ingest_file(con, f.kind, f.path)
-    run_stages(con, "R-test", Settings(registry_snapshot=summary.paths["registry_snapshot"]))
     top = con.execute(
         "SELECT subject_id FROM risk_scores WHERE subject_kind = 'registration' ORDER BY score DESC LIMIT 1"
     ).fetchall()[0][0]

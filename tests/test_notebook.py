@@ -8,24 +8,16 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from fundrisk.inbox import discover
-from fundrisk.ingest import ingest_file
 from fundrisk.publish import update_ledger
-from fundrisk.settings import Settings
-from fundrisk.stages.sequence import run_stages
-from fundrisk.synth import generate
 from fundrisk.warehouse import connect
+from tests.conftest import scored_district
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "analyst.ipynb"
 
 
 def test_analyst_notebook_executes(tmp_path, monkeypatch):
-    summary = generate(tmp_path / "inbox", entities=1500, seed=11)
-    db = tmp_path / "f.duckdb"
+    db = scored_district(tmp_path, entities=1500, seed=11, run_id="R-nb")
     con = connect(db)
-    for f in discover(tmp_path / "inbox"):
-        ingest_file(con, f.kind, f.path)
-    run_stages(con, "R-nb", Settings(registry_snapshot=summary.paths["registry_snapshot"]))
     update_ledger(con, "R-nb")
     con.close()
     monkeypatch.setenv("FUNDRISK_DB", str(db))

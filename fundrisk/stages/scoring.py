@@ -11,6 +11,7 @@ import polars as pl
 from fundrisk.stages.features import build_features
 from fundrisk.warehouse.frames import append, read
 from scoring import inspection_order, score_subjects
+from scoring.engine import SCORE_COLUMNS
 
 TIERS = ("高风险", "中风险", "低风险", "无明显风险")
 
@@ -22,17 +23,7 @@ def run_scoring(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
     ordered = inspection_order(result.scores)
     rows = ordered.select(
         pl.lit(run_id).alias("run_id"),
-        "subject_kind",
-        "subject_id",
-        "name",
-        "score",
-        "tier",
-        "disposal",
-        "department",
-        "reasons",
-        "factors",
-        "rule_score",
-        "model_prob",
+        *SCORE_COLUMNS,
         "expected_yield",
         pl.lit(dt.datetime.now()).alias("scored_at"),
     )

@@ -55,6 +55,18 @@ def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None
 
 
 @contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """BEGIN … COMMIT, or ROLLBACK and re-raise: a write either lands whole or not at all."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+@contextmanager
 def session(path: Path | str, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open, yield and always close: the file has one writer, so nobody holds it longer than needed."""
     con = connect(path, read_only=read_only)

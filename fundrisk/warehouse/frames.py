@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from fundrisk.warehouse.db import ident
+from fundrisk.warehouse.db import ident, transaction
 
 
 def read(
@@ -25,15 +25,11 @@ def replace_rows(
     """Delete the rows `where` selects (parameterised) and insert the frame, in one transaction."""
     name = ident(table)
     con.register("_incoming_frame", frame)
-    con.execute("BEGIN TRANSACTION")
     try:
-        con.execute(f"DELETE FROM {name} WHERE {where}", params or [])  # noqa: S608 — ident() + fixed clauses
-        if frame.height:
-            con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM _incoming_frame")  # noqa: S608
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
+        with transaction(con):
+            con.execute(f"DELETE FROM {name} WHERE {where}", params or [])  # noqa: S608 — ident() + fixed clauses
+            if frame.height:
+                con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM _incoming_frame")  # noqa: S608
     finally:
         con.unregister("_incoming_frame")
 

@@ -9,7 +9,7 @@ import duckdb
 import polars as pl
 
 from fundrisk.sources.spec import KindSpec
-from fundrisk.warehouse.db import ident, scalar
+from fundrisk.warehouse.db import ident, scalar, transaction
 
 
 @dataclass(frozen=True)
@@ -49,36 +49,21 @@ def write_ingest(
     )
     table, history = ident(spec.table), ident(f"{spec.table}_history")
     # Identifiers come from ident() (schema whitelist); every value is a bound parameter or a frame.
-    con.execute("BEGIN TRANSACTION")
     try:
-        in_incoming = "WHERE record_key IN (SELECT record_key FROM incoming)"
-        updated = scalar(con, f"SELECT count(*) FROM {table} {in_incoming}")  # noqa: S608
-        con.execute(f"INSERT INTO {history} BY NAME SELECT * FROM incoming")  # noqa: S608
-        if updated:
-            con.execute(f"DELETE FROM {table} {in_incoming}")  # noqa: S608
-        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming")  # noqa: S608
-        con.execute("INSERT INTO quarantine BY NAME SELECT * FROM rejected")
-        con.execute(
-            "INSERT INTO ingested_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                record.sha256,
-                record.kind,
-                record.source_file,
-                record.path,
-                record.encoding,
-                loaded.height + quarantine.height,
-                loaded.height,
-                quarantine.height,
-                updated,
-                record.ingest_id,
-                record.run_id,
-                now,
-            ],
-        )
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
+        with transaction(con):
+            in_incoming = "WHERE record_key IN (SELECT record_key FROM incoming)"
+            updated = scalar(con, f"SELECT count(*) FROM {table} {in_incoming}")  # noqa: S608
+            con.execute(f"INSERT INTO {history} BY NAME SELECT * FROM incoming")  # noqa: S608
+            if updated:
+                con.execute(f"DELETE FROM {table} {in_incoming}")  # noqa: S608
+            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming")  # noqa: S608
+            con.execute("INSERT INTO quarantine BY NAME SELECT * FROM rejected")
+            row = [record.sha256, record.kind, record.source_file, record.path, record.encoding]
+            counts = [loaded.height + quarantine.height, loaded.height, quarantine.height, updated]
+            con.execute(
+                "INSERT INTO ingested_files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [*row, *counts, record.ingest_id, record.run_id, now],
+            )
     finally:
         con.unregister("incoming")
         con.unregister("rejected")
