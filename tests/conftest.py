@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +17,7 @@ import pytest
 
 from fundrisk.warehouse import connect
 
+atexit.register(shutil.rmtree, os.environ["PREFECT_HOME"], ignore_errors=True)
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 
 
