@@ -200,6 +200,21 @@ def explain_command(
     out.print(f"关联线索：{'、'.join(result['clues']) or '无'}", markup=False)
 
 
+@app.command("report")
+@guarded
+def report_command(
+    out_path: Annotated[Path, typer.Option("--out", help="报告文件路径（.html）")],
+    db: DbOption = None,
+) -> None:
+    """生成工作报告（HTML，含图表）：风险分布、各镇街情况、历次变化、处置进展、重点对象、逾期事项。"""
+    from fundrisk.publish.report import write_report
+    from fundrisk.warehouse.db import session
+
+    with session(resolve_db(db), read_only=True) as con:
+        path = write_report(con, out_path)
+    out.print(f"已生成报告：{path}", markup=False)
+
+
 @app.command("serve")
 @guarded
 def serve_command(
@@ -277,11 +292,21 @@ def demo_command(db: DbOption = None) -> None:
     for what, path in summary.get("exports", {}).items():
         out.print(f"  {labels.get(what, what)}：{path}", markup=False)
     out.print(f"  省推送清单：{push}", markup=False)
+    report = demo_report(target, settings.exports_dir / summary["run_id"] / "工作报告.html")
+    out.print(f"工作报告：{report}", markup=False)
     out.print(
         "查看 Prefect 界面：运行 .venv/bin/prefect server start 后打开 http://127.0.0.1:4200 ；"
         "定时运行：.venv/bin/fundrisk serve",
         markup=False,
     )
+
+
+def demo_report(db: Path, path: Path) -> Path:
+    from fundrisk.publish.report import write_report
+    from fundrisk.warehouse.db import session
+
+    with session(db, read_only=True) as con:
+        return write_report(con, path)
 
 
 def demo_push(db: Path, folder: Path) -> str:
