@@ -47,7 +47,7 @@ def _field_map(fields: dict[str, str]) -> dict[str, str]:
     raise ValueError(f"fields must map {FIELDS} to column names, got {fields}")
 
 
-def _finish(found: pl.DataFrame, field_kind: str, negation: str) -> pl.DataFrame:
+def _finish(found: pl.LazyFrame, field_kind: str, negation: str) -> pl.LazyFrame:
     """Byte offset -> character position, drop negated hits, shape the output columns."""
     prefix = pl.col("text").cast(pl.Binary).bin.head(pl.col("p")).cast(pl.String)
     return (
@@ -65,18 +65,30 @@ def _finish(found: pl.DataFrame, field_kind: str, negation: str) -> pl.DataFrame
     )
 
 
-def _literal_hits(base: pl.DataFrame, lex: Lexicon, kind: str, negation: str) -> pl.DataFrame:
+def _literal_hits(base: pl.DataFrame, lex: Lexicon, kind: str, negation: str) -> pl.LazyFrame:
     terms = lex.terms_for(kind).select("key", "term", "category", "weight", "citation")
     patterns = lex.automaton(kind)
     opts: dict[str, Any] = {"leftmost": True, "ascii_case_insensitive": True}
-    keys = terms["key"].to_list()
-    rows = base.filter(
-        pl.col("m").list.eval(pl.element().str.to_lowercase().is_in(keys)).list.any().fill_null(False)
-    ).with_columns(p=pl.col("text").str.find_many(patterns, **opts))
+    # Offsets are needed only on the rows whose matches are not all masking phrases (a superset of the
+    # rows with a term: the join on the lower-cased key below decides which matches are terms).
+    mask_only = sorted(set(patterns) - set(terms["key"].to_list()))
+    row = pl.int_range(pl.len(), dtype=pl.UInt32)
+    keep = (
+        base.select(row.alias("row"), "m")
+        .explode("m")
+        .filter(pl.col("m").is_not_null() & ~pl.col("m").is_in(mask_only))
+        .get_column("row")
+        .unique()
+    )
+    rows = (
+        base.lazy()
+        .filter(row.is_in(keep.implode()))
+        .with_columns(p=pl.col("text").str.find_many(patterns, **opts))
+    )
     found = (
         rows.explode(["m", "p"])
         .with_columns(key=pl.col("m").str.to_lowercase())
-        .join(terms, on="key", how="inner")
+        .join(terms.lazy(), on="key", how="inner")
     )
     return _finish(found, kind, negation)
 
@@ -87,24 +99,34 @@ def _combined(lex: Lexicon, kind: str) -> str:
     return "|".join(f"(?:{p})" for p in pats) if pats else r"[^\s\S]"
 
 
-def _pattern_hits(base: pl.DataFrame, lex: Lexicon, kind: str, negation: str) -> pl.DataFrame:
+def _pattern_hits(base: pl.LazyFrame, lex: Lexicon, kind: str, negation: str) -> pl.LazyFrame | None:
+    """First match of each regex pattern per row: locate it (``find``) everywhere, extract it where found."""
     pats = lex.patterns_for(kind)
-    if pats.height == 0 or base.height == 0:
-        return pl.DataFrame()
-    sub = base
+    if pats.height == 0:
+        return None
     parts = [
-        sub.select(
+        base.select("subject_id", "text", p=pl.col("text").str.find(row["pattern"]))
+        .filter(pl.col("p").is_not_null())
+        .select(
             "subject_id",
             "text",
             pl.col("text").str.extract(row["pattern"], 0).alias("term"),
-            pl.col("text").str.find(row["pattern"]).alias("p"),
-            pl.lit(row["category"]).alias("category"),
-            pl.lit(row["weight"]).alias("weight"),
-            pl.lit(row["citation"]).alias("citation"),
-        ).drop_nulls("term")
+            "p",
+            pl.lit(row["category"], dtype=pl.String).alias("category"),
+            pl.lit(row["weight"], dtype=pl.Float64).alias("weight"),
+            pl.lit(row["citation"], dtype=pl.String).alias("citation"),
+        )
+        .drop_nulls("term")
         for row in pats.iter_rows(named=True)
     ]
     return _finish(pl.concat(parts), kind, negation)
+
+
+def _slices(df: pl.DataFrame) -> list[tuple[int, int]]:
+    """Row slices (offset, length) to run in parallel: one per polars thread for large frames."""
+    n_chunks = pl.thread_pool_size() if df.height >= PARALLEL_MIN_ROWS else 1
+    size = -(-df.height // n_chunks) if df.height else 1
+    return [(i * size, size) for i in range(n_chunks)]
 
 
 def match_frame(
@@ -119,6 +141,9 @@ def match_frame(
     mapping = _field_map(fields)
     negation = lex.negation_regex()
     opts: dict[str, Any] = {"leftmost": True, "ascii_case_insensitive": True}
+    id_dtype = df.schema[id_col]
+    # Stage 1, the expensive scan: normalise each field once, run the literal automaton and the regex
+    # pre-check over it. Row slices run in parallel (one per polars thread).
     stage = (
         df.lazy()
         .select(
@@ -130,20 +155,21 @@ def match_frame(
             *[pl.col(k).str.contains(_combined(lex, k)).alias(f"r_{k}") for k in mapping],
         )
     )
-    # The scan is the expensive part: run it on row slices in parallel (one per polars thread).
-    n_chunks = pl.thread_pool_size() if df.height >= PARALLEL_MIN_ROWS else 1
-    size = -(-df.height // n_chunks) if df.height else 1
-    found = pl.concat(pl.collect_all([stage.slice(i * size, size) for i in range(n_chunks)]))
-    parts = []
-    for kind in mapping:
-        base = found.select("subject_id", pl.col(kind).alias("text"), pl.col(f"m_{kind}").alias("m"))
-        parts.append(_literal_hits(base, lex, kind, negation))
-        candidates = found.filter(pl.col(f"r_{kind}")).select("subject_id", pl.col(kind).alias("text"))
-        pattern_part = _pattern_hits(candidates, lex, kind, negation)
-        if pattern_part.height:
-            parts.append(pattern_part)
-    id_dtype = df.schema[id_col]
-    out = pl.concat([p.with_columns(pl.col("subject_id").cast(id_dtype)) for p in parts])
+    found = pl.collect_all([stage.slice(off, size) for off, size in _slices(df)])
+    # Stage 2: hits of each slice (offsets, negation, regex patterns), again one plan per slice in parallel.
+    plans = []
+    for part in found:
+        lazy = part.lazy()
+        pieces = []
+        for kind in mapping:
+            base = part.select("subject_id", pl.col(kind).alias("text"), pl.col(f"m_{kind}").alias("m"))
+            pieces.append(_literal_hits(base, lex, kind, negation))
+            candidates = lazy.filter(pl.col(f"r_{kind}")).select("subject_id", pl.col(kind).alias("text"))
+            pattern_part = _pattern_hits(candidates, lex, kind, negation)
+            if pattern_part is not None:
+                pieces.append(pattern_part)
+        plans.append(pl.concat(pieces).with_columns(pl.col("subject_id").cast(id_dtype)))
+    out = pl.concat(pl.collect_all(plans, engine="in-memory"))
     return _drop_inside_patterns(out, lex).select(HIT_COLUMNS).sort("subject_id", "field", "position")
 
 

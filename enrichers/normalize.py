@@ -73,7 +73,9 @@ def _translate_table() -> dict[int, str]:
 def normalize_text(expr: pl.Expr) -> pl.Expr:
     """Polars expression: NFKC/full-width folding, traditional -> simplified, whitespace removed."""
     keys, values = _patterns()
-    return expr.str.replace_many(keys, values)
+    # Every key is one character, so at most one key matches at any position and leftmost-first
+    # matching gives the same result as the default semantics; it is the faster automaton.
+    return expr.str.replace_many(keys, values, leftmost=True)
 
 
 def normalize_series(s: pl.Series) -> pl.Series:

@@ -194,3 +194,30 @@ def test_real_problem_platform_names_are_ranked_high() -> None:
     assert rows["lexicon only"]["roc_auc"] > 0.8
     if load_model() is not None:
         assert rows["lexicon + model (product score)"]["roc_auc"] >= 0.97
+
+
+def test_parallel_slices_give_the_same_hits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Row slices run in parallel must not change a hit: same rows, one slice versus several."""
+    texts = [
+        "淄博鑫源投資管理有限公司",
+        "ＰＡＹ P2P理财；年化１８％，月息2分",
+        "未经金融监管部门批准，不得从事吸收存款、融资担保、代客理财、向社会公众集（融）资等金融业务",
+        None,
+        "承诺保本保息年化18%;投资一万元三个月翻倍",
+        "财务咨询",
+    ] * 50
+    df = pl.DataFrame({"id": list(range(len(texts))), "name": texts, "scope": texts[::-1]})
+    fields = {"name": "name", "scope": "scope"}
+    monkeypatch.setattr("enrichers.keywords.PARALLEL_MIN_ROWS", 10**9)
+    single = match_frame(df, "id", fields)
+    monkeypatch.setattr("enrichers.keywords.PARALLEL_MIN_ROWS", 1)
+    assert pl.thread_pool_size() == 1 or match_frame(df, "id", fields).equals(single)
+    assert set(single["term"]) >= {
+        "投资管理",
+        "P2P",
+        "理财",
+        "保本保息",
+        "年化18%",
+        "月息2分",
+        "一万元三个月翻倍",
+    }

@@ -37,3 +37,10 @@ def test_series_matches_one_and_keeps_nulls() -> None:
 def test_expression_form() -> None:
     df = pl.DataFrame({"t": ["財富管理", "保本保息"]})
     assert df.select(normalize_text(pl.col("t")))["t"].to_list() == ["财富管理", "保本保息"]
+
+
+def test_char_map_keys_are_single_characters() -> None:
+    """normalize_text relies on it: one key per position, so leftmost-first equals the default semantics."""
+    from enrichers.normalize import char_map
+
+    assert all(len(k) == 1 for k in char_map())
