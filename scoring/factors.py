@@ -74,14 +74,14 @@ def exposure(f: pl.DataFrame, a: Anchors = LEGAL) -> pl.Series:
 
 
 def fund_flow(f: pl.DataFrame, a: Anchors = LEGAL) -> pl.Series:
-    """资金异动：分散转入集中转出、快进快出、多人小额转入等归集模式（单一对手方大额转入不计）"""
+    """资金异动：分散转入集中转出、快进快出、多人小额转入等归集模式，多种模式叠加加重（单一对手方大额转入不计）"""
     types = pl.col("alert_types").fill_null("")
-    pattern = pl.max_horizontal(
-        *[
-            pl.when(types.str.contains(t, literal=True)).then(w).otherwise(0.0)
-            for t, w in POOLING_TYPES.items()
-        ]
-    )
+    # Distinct pooling patterns compound (noisy-OR): each one alone keeps its strength, several
+    # together are more evidence than the strongest alone (归集 + 快进快出 + 集中转出 is a scheme's cycle).
+    missed = pl.lit(1.0)
+    for t, w in POOLING_TYPES.items():
+        missed = missed * pl.when(types.str.contains(t, literal=True)).then(1.0 - w).otherwise(1.0)
+    pattern = 1.0 - missed
     avg = num("inflow_yuan") / num("txn_count").clip(lower_bound=1.0)
     small = pl.when((avg <= SMALL_INFLOW_YUAN) & (num("payer_count") >= 30)).then(0.6).otherwise(0.0)
     passing = (num("outflow_yuan") >= 0.8 * num("inflow_yuan")) & (num("inflow_yuan") >= a.money_yuan[0])

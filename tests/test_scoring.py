@@ -320,3 +320,16 @@ def test_tier_floors(row: dict[str, Any], tier: str) -> None:
     assert out["tier"][0] == tier
     if tier == "中风险":
         assert "等级下限" in out["reasons"][0]
+
+
+def test_fund_flow_patterns_compound_but_stay_bounded() -> None:
+    """Several distinct pooling patterns weigh more than the strongest alone; one keeps its own strength."""
+    row = {"alert_count": 3, "payer_count": 500, "inflow_yuan": 1e6, "outflow_yuan": 0.0, "txn_count": 10}
+    fast = value("fund_flow", **row, alert_types="快进快出")
+    pooled = value("fund_flow", **row, alert_types="资金异常归集")
+    both = value("fund_flow", **row, alert_types="快进快出、资金异常归集")
+    assert fast == pytest.approx(0.8) and pooled == pytest.approx(0.7)
+    assert both == pytest.approx(1 - 0.2 * 0.3) and both > max(fast, pooled)
+    every = value("fund_flow", **row, alert_types="分散转入集中转出、快进快出、资金异常归集、频繁小额转入")
+    assert every == pytest.approx(1.0)
+    assert value("fund_flow", **row, alert_types="大额转入") == 0.0
