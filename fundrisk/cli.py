@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from fundrisk.cli_export import export_app
@@ -176,7 +177,7 @@ def screen_command(
 @app.command("explain")
 @guarded
 def explain_command(
-    uscc: Annotated[str, typer.Argument(help="统一社会信用代码")],
+    uscc: Annotated[str, typer.Argument(help="统一社会信用代码，或无照经营线索编号（WZ-…）")],
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON 对象")] = False,
     db: DbOption = None,
 ) -> None:
@@ -191,7 +192,7 @@ def explain_command(
     if as_json:
         print(json.dumps(result, ensure_ascii=False))
         return
-    out.print(f"[bold]{result['name']}[/bold]（{result['uscc']}）")
+    out.print(f"[bold]{escape(result['name'])}[/bold]（{escape(result['uscc'])}）")
     if result["score"] is not None:
         out.print(f"风险评分 {result['score']:.0f}，{result['tier']}")
     for reason in result["reasons"] or ["暂无风险因素"]:

@@ -10,10 +10,14 @@ from fundrisk.errors import BadInput
 from fundrisk.warehouse.frames import read
 from fundrisk.warehouse.registry_store import lookup_status_for, registry_flags_for
 
+LEAD_PREFIX = "WZ-"  # lead ids (enrichers/leads.py) start with this
+
 
 def explain(con: duckdb.DuckDBPyConnection, uscc: str) -> dict[str, Any]:
     """The DESIGN.md explain object plus detail: uscc, name, score, tier, reasons, alerts, clues."""
     code = uscc.strip().upper()
+    if code.startswith(LEAD_PREFIX):
+        return explain_lead(con, uscc.strip())
     reg = read(con, "SELECT uscc, name FROM registrations WHERE uscc = ?", [code])
     if reg.height == 0:
         raise BadInput(f"数据库中没有统一社会信用代码为「{code}」的登记主体，请先导入工商登记数据")
@@ -50,6 +54,29 @@ def explain(con: duckdb.DuckDBPyConnection, uscc: str) -> dict[str, Any]:
         "reasons": reasons,
         "alerts": alerts,
         "clues": clues,
+    }
+
+
+def explain_lead(con: duckdb.DuckDBPyConnection, lead_id: str) -> dict[str, Any]:
+    """The same object for an unregistered-operator lead (无照经营线索); its id stands in for the code."""
+    lead = read(con, "SELECT name, names, address_key FROM leads WHERE lead_id = ?", [lead_id])
+    if lead.height == 0:
+        raise BadInput(f"数据库中没有编号为「{lead_id}」的无照经营线索")
+    members = read(
+        con, "SELECT source_kind, source_id FROM lead_members WHERE lead_id = ? ORDER BY source_id", [lead_id]
+    )
+    reasons = [f"无照经营线索：线索中出现的名称 {lead['names'][0] or lead['name'][0]}"]
+    if lead["address_key"][0]:
+        reasons.append(f"经营地址：{lead['address_key'][0]}")
+    score, tier = _score(con, lead_id, reasons)
+    return {
+        "uscc": lead_id,
+        "name": lead["name"][0],
+        "score": score,
+        "tier": tier,
+        "reasons": reasons,
+        "alerts": members.filter(members["source_kind"] == "alert")["source_id"].to_list(),
+        "clues": members.filter(members["source_kind"] == "clue")["source_id"].to_list(),
     }
 
 

@@ -67,3 +67,14 @@ def test_export_bad_suffix_exits_2(scored_db, tmp_path):
     db, _ = scored_db
     result = runner.invoke(app, ["export", "warning-list", "--out", str(tmp_path / "x.pdf"), "--db", str(db)])
     assert result.exit_code == 2 and "不支持的导出格式" in result.stderr
+
+
+def test_explain_a_lead(scored_db):
+    db, _ = scored_db
+    con = connect(db)
+    lead = con.execute("SELECT lead_id FROM leads ORDER BY clue_count DESC LIMIT 1").fetchall()[0][0]
+    con.close()
+    result = runner.invoke(app, ["explain", lead, "--json", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.output)
+    assert body["uscc"] == lead and body["tier"] in {"高风险", "中风险"} and body["clues"]
