@@ -17,7 +17,7 @@ from benchmarks.common import print_table  # noqa: E402
 from enrichers.resolve import resolve  # noqa: E402
 from fundrisk.inbox import discover  # noqa: E402
 from fundrisk.ingest import ingest_file  # noqa: E402
-from fundrisk.stages.resolve_sources import registrations_frame, sources_frame  # noqa: E402
+from fundrisk.stages.resolve_sources import clue_contexts, registrations_frame, sources_frame  # noqa: E402
 from fundrisk.synth import generate  # noqa: E402
 from fundrisk.warehouse import connect  # noqa: E402
 
@@ -42,7 +42,7 @@ def evaluate(entities: int, seed: int) -> list[dict[str, object]]:
         con = connect(":memory:")
         for f in discover(out):
             ingest_file(con, f.kind, f.path)
-        result = resolve(registrations_frame(con), sources_frame(con))
+        result = resolve(registrations_frame(con), sources_frame(con), clue_contexts(con))
         truth = truth_frame(out)
     joined = truth.join(
         result.links.select("source_kind", "source_id", "uscc", "method"),

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import polars as pl
 from rapidfuzz import fuzz, process
 
+from enrichers.mentions import mention_links
 from enrichers.names import address_key, name_parts
 
 ACCEPT = 0.80  # lowest score that links
@@ -215,8 +216,10 @@ def _adjust_for_address(pairs: pl.DataFrame, src: pl.DataFrame, reg: pl.DataFram
     )
 
 
-def resolve(regs: pl.DataFrame, sources: pl.DataFrame) -> Resolution:
-    """Decide one registered entity per source record, or review, or unmatched."""
+def resolve(regs: pl.DataFrame, sources: pl.DataFrame, contexts: pl.DataFrame | None = None) -> Resolution:
+    """Decide one registered entity per source record, or review, or unmatched.
+
+    contexts (source_kind, source_id, context) adds links to companies named inside clue text."""
     reg = prepare_registrations(regs)
     src = prepare_sources(sources)
     by_code = src.select("sid", "uscc").drop_nulls("uscc").join(reg.select("uscc"), on="uscc")
@@ -244,6 +247,9 @@ def resolve(regs: pl.DataFrame, sources: pl.DataFrame) -> Resolution:
     review = best.join(doubtful, on="sid").filter((pl.col("rank") <= 5) & (pl.col("score") >= REVIEW_FLOOR))
     keys = src.select("sid", "source_kind", "source_id", "name")
     links = linked.join(keys, on="sid").select("source_kind", "source_id", "uscc", "method", "score")
+    if contexts is not None:
+        named = mention_links(contexts, reg).join(links, on=["source_kind", "source_id", "uscc"], how="anti")
+        links = pl.concat([links, named])
     review_out = (
         review.join(keys, on="sid")
         .join(reg.select("uscc", "reg_name"), on="uscc")

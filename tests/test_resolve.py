@@ -117,3 +117,40 @@ def test_address_disagreement_lowers_a_fuzzy_match():
     near = link("鑫盛财富", address="萌山路8号").links
     far = link("鑫盛财富", address="商家镇东商村36号").links
     assert near["score"][0] > far["score"][0] if far.height else near.height == 1
+
+
+def test_company_named_inside_clue_text_is_linked():
+    sources = pl.DataFrame(
+        {
+            "source_kind": ["clue"],
+            "source_id": ["S1"],
+            "name": ["某理财店"],
+            "uscc": [None],
+            "address": [None],
+            "town": [None],
+        },
+        schema={c: pl.Utf8 for c in ("source_kind", "source_id", "name", "uscc", "address", "town")},
+    )
+    contexts = pl.DataFrame(
+        {
+            "source_kind": ["clue"],
+            "source_id": ["S1"],
+            "context": ["我在淄博鑫盛财富管理有限公司买了理财，听说宏泰农业科技有限公司也在搞代养殖"],
+        }
+    )
+    links = resolve(REGS, sources, contexts).links
+    assert sorted(links.filter(pl.col("method") == "content")["uscc"].to_list()) == ["A", "D"]
+
+
+def test_ambiguous_or_short_mentions_are_not_linked():
+    contexts = pl.DataFrame(
+        {
+            "source_kind": ["clue"],
+            "source_id": ["S1"],
+            "context": ["有一家叫鑫盛的有限公司，还有张记有限公司"],
+        }
+    )
+    sources = pl.DataFrame(
+        schema={c: pl.Utf8 for c in ("source_kind", "source_id", "name", "uscc", "address", "town")}
+    )
+    assert resolve(REGS, sources, contexts).links.height == 0

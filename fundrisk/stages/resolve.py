@@ -9,14 +9,14 @@ import polars as pl
 from enrichers.leads import group_leads
 from enrichers.offenders import flagged_entities, repeat_offenders
 from enrichers.resolve import resolve
-from fundrisk.stages.resolve_sources import registrations_frame, sources_frame
+from fundrisk.stages.resolve_sources import clue_contexts, registrations_frame, sources_frame
 from fundrisk.warehouse.frames import read, replace_rows
 
 
 def run_resolution(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, object]:
     """Recompute links, leads and relations from the current tables (cheap; inputs may have changed)."""
     regs = registrations_frame(con)
-    result = resolve(regs, sources_frame(con))
+    result = resolve(regs, sources_frame(con), clue_contexts(con))
     leads, members = group_leads(result.unmatched)
     flagged = flagged_entities(
         regs,

@@ -38,5 +38,6 @@ def sources_frame(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return pl.concat([alerts.cast(SOURCE_SCHEMA), clues.cast(SOURCE_SCHEMA)])  # type: ignore[arg-type]
 
 
-def clue_texts(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    return read(con, "SELECT clue_id, content FROM clues")
+def clue_contexts(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Clue text, where company names may be written besides the named subject."""
+    return read(con, "SELECT 'clue' AS source_kind, clue_id AS source_id, content AS context FROM clues")
