@@ -18,7 +18,8 @@ import httpx
 
 from enrichers.registry.base import ENDPOINTS, RegistryProvider, Subject, check_http
 from enrichers.registry.errors import AuthError, BadResponse, NotFound, QuotaExhausted, Throttled
-from enrichers.registry.model import empty_record, province_of, text, to_date
+from enrichers.registry.mapping import Ref, VendorMapping, date_of, derived, raw, text_of
+from enrichers.registry.model import province_of
 
 PATHS = {
     "basic": "/ECIV4/GetBasicDetailsByName",
@@ -80,77 +81,7 @@ class Qichacha(RegistryProvider):
         raise BadResponse(f"企查查返回未知状态码（{code} {message}）", code=code)
 
     def normalise(self, subject: Subject, payloads: dict[str, Any]) -> dict[str, Any]:
-        record = empty_record(subject.uscc, subject.name)
-        base = (payloads.get("basic") or {}).get("Result")
-        if isinstance(base, dict):
-            uscc = text(base.get("CreditCode"))
-            area = _area(base)
-            address = text(base.get("Address"))
-            record["basic"] = {
-                "uscc": uscc,
-                "name": text(base.get("Name")) or subject.name,
-                "legal_rep": text(base.get("OperName")),
-                "status": text(base.get("Status")),
-                "registered_capital": text(base.get("RegistCapi")),
-                "established_on": to_date(base.get("StartDate")),
-                "address": address,
-                "province": province_of(uscc, area.get("Province"), address),
-                "city": text(area.get("City")),
-                "district": text(area.get("County")),
-                "scope": text(base.get("Scope")),
-                "entity_type": text(base.get("EconKind")),
-            }
-        items = {key: _items(payloads.get(key)) for key in PATHS if key != "basic"}
-        record["abnormal_total"] = _total(payloads.get("abnormal"))
-        record["lawsuit_total"] = _total(payloads.get("lawsuits"))
-        record["abnormal"] = [
-            {
-                "listed_on": to_date(i.get("AddDate")),
-                "listed_reason": text(i.get("AddReason")),
-                "listed_by": text(i.get("DecisionOffice")),
-                "removed_on": to_date(i.get("RemoveDate")),
-                "removed_reason": text(i.get("RomoveReason") or i.get("RemoveReason")),
-                "removed_by": text(i.get("RemoveDecisionOffice")),
-            }
-            for i in items["abnormal"]
-        ]
-        record["lawsuits"] = [
-            {
-                "case_no": text(i.get("CaseNo")),
-                "title": text(i.get("CaseName")),
-                "case_reason": text(i.get("CaseReason")),
-                "court": text(i.get("Court")),
-                "judged_on": to_date(i.get("JudgeDate") or i.get("SubmitDate")),
-                "doc_type": text(i.get("DocType") or i.get("CaseType")),
-            }
-            for i in items["lawsuits"]
-        ]
-        record["branches"] = [
-            {
-                "name": text(i.get("Name")),
-                "uscc": text(i.get("CreditCode")),
-                "legal_rep": text(i.get("OperName")),
-                "status": text(i.get("Status")),
-                "province": province_of(text(i.get("CreditCode")), _area(i).get("Province"), i.get("Name")),
-                "city": text(_area(i).get("City")),
-            }
-            for i in items["branches"]
-        ]
-        record["changes"] = [
-            {
-                "changed_on": to_date(i.get("ChangeDate")),
-                "item": text(i.get("ProjectName")),
-                "before": text(i.get("BeforeContent")),
-                "after": text(i.get("AfterContent")),
-            }
-            for i in items["changes"]
-        ]
-        return record
-
-
-def _area(item: dict[str, Any]) -> dict[str, Any]:
-    area = item.get("Area")
-    return area if isinstance(area, dict) else {}
+        return MAPPING.normalise(subject, payloads)
 
 
 def _items(payload: Any) -> list[dict[str, Any]]:
@@ -163,3 +94,59 @@ def _total(payload: Any) -> int | None:
     if isinstance(paging, dict) and isinstance(paging.get("TotalRecords"), int):
         return int(paging["TotalRecords"])
     return None
+
+
+# Vendor field names per section of the normalised record (model.py); province, city and county sit in
+# an ``Area`` sub-object. The province comes from the record's credit code, else ``Area.Province``, else
+# the address (basic) or the company name. ``RomoveReason`` is the vendor's spelling.
+MAPPING = VendorMapping(
+    basic={
+        "uscc": text_of("CreditCode"),
+        "name": text_of("Name"),
+        "legal_rep": text_of("OperName"),
+        "status": text_of("Status"),
+        "registered_capital": text_of("RegistCapi"),
+        "established_on": date_of("StartDate"),
+        "address": text_of("Address"),
+        "province": derived(province_of, Ref("uscc"), raw("Area.Province"), Ref("address")),
+        "city": text_of("Area.City"),
+        "district": text_of("Area.County"),
+        "scope": text_of("Scope"),
+        "entity_type": text_of("EconKind"),
+    },
+    sections={
+        "abnormal": {
+            "listed_on": date_of("AddDate"),
+            "listed_reason": text_of("AddReason"),
+            "listed_by": text_of("DecisionOffice"),
+            "removed_on": date_of("RemoveDate"),
+            "removed_reason": text_of("RomoveReason", "RemoveReason"),
+            "removed_by": text_of("RemoveDecisionOffice"),
+        },
+        "lawsuits": {
+            "case_no": text_of("CaseNo"),
+            "title": text_of("CaseName"),
+            "case_reason": text_of("CaseReason"),
+            "court": text_of("Court"),
+            "judged_on": date_of("JudgeDate", "SubmitDate"),
+            "doc_type": text_of("DocType", "CaseType"),
+        },
+        "branches": {
+            "name": text_of("Name"),
+            "uscc": text_of("CreditCode"),
+            "legal_rep": text_of("OperName"),
+            "status": text_of("Status"),
+            "province": derived(province_of, Ref("uscc"), raw("Area.Province"), raw("Name")),
+            "city": text_of("Area.City"),
+        },
+        "changes": {
+            "changed_on": date_of("ChangeDate"),
+            "item": text_of("ProjectName"),
+            "before": text_of("BeforeContent"),
+            "after": text_of("AfterContent"),
+        },
+    },
+    basic_of=lambda payload: (payload or {}).get("Result"),
+    items_of=_items,
+    total_of=_total,
+)

@@ -21,7 +21,8 @@ from enrichers.registry.errors import (
     Throttled,
     TransientError,
 )
-from enrichers.registry.model import empty_record, province_of, text, to_date
+from enrichers.registry.mapping import Ref, Spec, VendorMapping, date_of, derived, raw, text_of
+from enrichers.registry.model import province_of
 
 PATHS = {
     "basic": "/services/open/ic/baseinfo/normal",
@@ -76,83 +77,7 @@ class Tianyancha(RegistryProvider):
         raise BadResponse(f"天眼查返回未知错误码（{code} {reason}）", code=code)
 
     def normalise(self, subject: Subject, payloads: dict[str, Any]) -> dict[str, Any]:
-        record = empty_record(subject.uscc, subject.name)
-        base = payloads.get("basic")
-        if isinstance(base, dict):
-            uscc = text(base.get("creditCode"))
-            address = text(base.get("regLocation"))
-            record["basic"] = {
-                "uscc": uscc,
-                "name": text(base.get("name")) or subject.name,
-                "legal_rep": text(base.get("legalPersonName")),
-                "status": text(base.get("regStatus")),
-                "registered_capital": text(base.get("regCapital")),
-                "established_on": to_date(base.get("estiblishTime")),
-                "address": address,
-                "province": province_of(uscc, base.get("base"), address),
-                "city": text(base.get("city")),
-                "district": text(base.get("district")),
-                "scope": text(base.get("businessScope")),
-                "entity_type": text(base.get("companyOrgType")),
-            }
-        items = {key: _items(payloads.get(key)) for key in PATHS if key != "basic"}
-        record["abnormal_total"] = _total(payloads.get("abnormal"))
-        record["lawsuit_total"] = _total(payloads.get("lawsuits"))
-        record["abnormal"] = [
-            {
-                "listed_on": to_date(i.get("putDate")),
-                "listed_reason": text(i.get("putReason")),
-                "listed_by": text(i.get("putDepartment")),
-                "removed_on": to_date(i.get("removeDate")),
-                "removed_reason": text(i.get("removeReason")),
-                "removed_by": text(i.get("removeDepartment")),
-            }
-            for i in items["abnormal"]
-        ]
-        record["lawsuits"] = [
-            {
-                "case_no": text(i.get("caseno")),
-                "title": text(i.get("title")),
-                "case_reason": text(i.get("casereason")),
-                "court": text(i.get("court")),
-                "judged_on": to_date(i.get("submittime") or i.get("judgetime")),
-                "doc_type": text(i.get("doctype")),
-            }
-            for i in items["lawsuits"]
-        ]
-        record["branches"] = [
-            {
-                "name": text(i.get("name")),
-                "uscc": text(i.get("creditCode")),
-                "legal_rep": text(i.get("legalPersonName")),
-                "status": text(i.get("regStatus")),
-                "province": province_of(text(i.get("creditCode")), i.get("base"), i.get("name")),
-                "city": text(i.get("city")),
-            }
-            for i in items["branches"]
-        ]
-        record["investments"] = [
-            {
-                "name": text(i.get("name")),
-                "uscc": text(i.get("creditCode")),
-                "legal_rep": text(i.get("legalPersonName")),
-                "status": text(i.get("regStatus")),
-                "province": province_of(text(i.get("creditCode")), i.get("base"), i.get("name")),
-                "share": text(i.get("percent")),
-                "amount": text(i.get("amount")),
-            }
-            for i in items["investments"]
-        ]
-        record["changes"] = [
-            {
-                "changed_on": to_date(i.get("changeTime")),
-                "item": text(i.get("changeItem")),
-                "before": text(i.get("contentBefore")),
-                "after": text(i.get("contentAfter")),
-            }
-            for i in items["changes"]
-        ]
-        return record
+        return MAPPING.normalise(subject, payloads)
 
 
 def _items(result: Any) -> list[dict[str, Any]]:
@@ -166,3 +91,59 @@ def _total(result: Any) -> int | None:
     if isinstance(result, dict) and isinstance(result.get("total"), int):
         return int(result["total"])
     return None
+
+
+# Vendor field names per section of the normalised record (model.py); the province comes from the
+# record's credit code, else the vendor's ``base`` code, else the address (basic) or the company name.
+COMPANY: Spec = {
+    "name": text_of("name"),
+    "uscc": text_of("creditCode"),
+    "legal_rep": text_of("legalPersonName"),
+    "status": text_of("regStatus"),
+    "province": derived(province_of, Ref("uscc"), raw("base"), raw("name")),
+}
+MAPPING = VendorMapping(
+    basic={
+        "uscc": text_of("creditCode"),
+        "name": text_of("name"),
+        "legal_rep": text_of("legalPersonName"),
+        "status": text_of("regStatus"),
+        "registered_capital": text_of("regCapital"),
+        "established_on": date_of("estiblishTime"),
+        "address": text_of("regLocation"),
+        "province": derived(province_of, Ref("uscc"), raw("base"), Ref("address")),
+        "city": text_of("city"),
+        "district": text_of("district"),
+        "scope": text_of("businessScope"),
+        "entity_type": text_of("companyOrgType"),
+    },
+    sections={
+        "abnormal": {
+            "listed_on": date_of("putDate"),
+            "listed_reason": text_of("putReason"),
+            "listed_by": text_of("putDepartment"),
+            "removed_on": date_of("removeDate"),
+            "removed_reason": text_of("removeReason"),
+            "removed_by": text_of("removeDepartment"),
+        },
+        "lawsuits": {
+            "case_no": text_of("caseno"),
+            "title": text_of("title"),
+            "case_reason": text_of("casereason"),
+            "court": text_of("court"),
+            "judged_on": date_of("submittime", "judgetime"),
+            "doc_type": text_of("doctype"),
+        },
+        "branches": {**COMPANY, "city": text_of("city")},
+        "investments": {**COMPANY, "share": text_of("percent"), "amount": text_of("amount")},
+        "changes": {
+            "changed_on": date_of("changeTime"),
+            "item": text_of("changeItem"),
+            "before": text_of("contentBefore"),
+            "after": text_of("contentAfter"),
+        },
+    },
+    basic_of=lambda payload: payload,
+    items_of=_items,
+    total_of=_total,
+)
