@@ -11,9 +11,15 @@ HERE = Path(__file__).resolve().parent
 
 def main() -> int:
     failed = 0
-    for script in sorted(HERE.glob("bench_*.py")) + sorted(HERE.glob("eval_*.py")):
+    scripts = [
+        *sorted(HERE.glob("bench_*.py")),
+        *sorted(HERE.glob("eval_*.py")),
+        *sorted(HERE.glob("backtest_*.py")),
+    ]
+    for script in scripts:
         print(f"\n=== {script.name} ===", flush=True)
-        failed += subprocess.call([sys.executable, str(script)], cwd=HERE.parent) != 0
+        module = f"benchmarks.{script.stem}"
+        failed += subprocess.call([sys.executable, "-m", module], cwd=HERE.parent) != 0
     return 1 if failed else 0
 
 
