@@ -15,10 +15,10 @@ import polars as pl
 
 from fundrisk.errors import BadInput
 from fundrisk.publish.ledger import overdue_rectifications
+from fundrisk.publish.subjects import TIERS
 from fundrisk.publish.svg import bar_chart
 from fundrisk.warehouse.frames import read
 
-TIERS = ("高风险", "中风险", "低风险", "无明显风险")
 STYLE = (
     "body{font-family:sans-serif;max-width:960px;margin:2em auto;color:#222}"
     "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:4px 8px;font-size:13px}"

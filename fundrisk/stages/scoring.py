@@ -10,16 +10,15 @@ import polars as pl
 
 from fundrisk.stages.features import build_features
 from fundrisk.warehouse.frames import append, read
-from scoring import inspection_order, score_subjects
+from scoring import inspection_order, load_config, score_subjects
 from scoring.engine import SCORE_COLUMNS
-
-TIERS = ("高风险", "中风险", "低风险", "无明显风险")
 
 
 def run_scoring(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
     """Score from the current features; risk_scores keeps one row per subject per run (history)."""
     features = build_features(con)
-    result = score_subjects(features)
+    config = load_config()  # tiers.toml names the tiers; the counts follow it
+    result = score_subjects(features, config)
     ordered = inspection_order(result.scores)
     rows = ordered.select(
         pl.lit(run_id).alias("run_id"),
@@ -32,7 +31,7 @@ def run_scoring(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
     tiers = dict(rows.group_by("tier").len().iter_rows())
     return {
         "subjects": rows.height,
-        "tiers": {t: int(tiers.get(t, 0)) for t in TIERS},
+        "tiers": {t.name: int(tiers.get(t.name, 0)) for t in config.tiers},
         "new_high_risk": _new_high_risk(con, run_id),
         "calibration": {k: v for k, v in result.calibration.items() if not isinstance(v, pl.Series)},
         "versions": {k: v or "" for k, v in result.versions.items()},
