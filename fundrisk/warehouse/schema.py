@@ -135,9 +135,18 @@ def kind_ddl(spec: KindSpec) -> str:
     )
 
 
+# Columns added after a table first shipped: (table, column, type). An existing database file gains them
+# on connect (ALTER TABLE … ADD COLUMN IF NOT EXISTS); a new one has them from its CREATE TABLE already.
+ADDED_COLUMNS: list[tuple[str, str, str]] = []
+
+
+def migration_ddl() -> str:
+    return "".join(f"ALTER TABLE {t} ADD COLUMN IF NOT EXISTS {c} {ty};\n" for t, c, ty in ADDED_COLUMNS)
+
+
 def all_ddl() -> str:
     tables = FIXED_TABLES + REGISTRY_DDL + SCORING_DDL + PUBLISH_DDL
-    return tables + "".join(kind_ddl(spec) for spec in KINDS.values())
+    return tables + "".join(kind_ddl(spec) for spec in KINDS.values()) + migration_ddl()
 
 
 def known_tables() -> frozenset[str]:
