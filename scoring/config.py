@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from scoring.departments import DepartmentRule, parse_rules
+
 HERE = Path(__file__).resolve().parent
 WEIGHTS_FILE = HERE / "weights.toml"
 TIERS_FILE = HERE / "tiers.toml"
@@ -40,13 +42,23 @@ class Floor:
 
 
 @dataclass(frozen=True)
+class Outcomes:
+    """How on-site inspection conclusions override the points (tiers.toml [outcomes])."""
+
+    confirmed: str = "确认非法集资"
+    confirmed_tier: str = "高风险"
+    confirmed_reason: str = "现场核查结论：{date}核查确认非法集资，定为{tier}"
+    cleared: str = "未发现问题"
+    cleared_max_tier: str = "低风险"
+    cleared_reason: str = "现场核查结论：{date}核查未发现问题，此后无新的预警或线索，等级不高于{tier}"
+
+
+@dataclass(frozen=True)
 class ScoringConfig:
     points: dict[str, float]
     people_anchors: tuple[float, float, float]
     money_anchors: tuple[float, float, float]
     tiers: tuple[Tier, ...]
-    departments: dict[str, str]
-    lead_departments: dict[str, str]
     licensed_fi_max_tier: str = "低风险"
     max_sentences: int = 5
     min_points: float = 2.0
@@ -54,16 +66,22 @@ class ScoringConfig:
     weights_version: str = "weights-unversioned"
     tiers_version: str = "tiers-unversioned"
     floors: tuple[Floor, ...] = ()
+    department_rules: tuple[DepartmentRule, ...] = ()
+    outcomes: Outcomes = field(default_factory=Outcomes)
 
     def tier_floor(self, name: str) -> float:
         return next(t.min_score for t in self.tiers if t.name == name)
 
-    def licensed_fi_cap(self) -> float:
-        """Highest score a licensed institution may reach: just under the tier above its maximum tier."""
+    def tier_cap(self, name: str) -> float:
+        """Highest score that stays within the tier: just under the cut-off of the tier above it."""
         ordered = sorted(self.tiers, key=lambda t: t.min_score)
         names = [t.name for t in ordered]
-        i = names.index(self.licensed_fi_max_tier)
+        i = names.index(name)
         return 100.0 if i + 1 >= len(ordered) else ordered[i + 1].min_score - 0.01
+
+    def licensed_fi_cap(self) -> float:
+        """Highest score a licensed institution may reach: just under the tier above its maximum tier."""
+        return self.tier_cap(self.licensed_fi_max_tier)
 
 
 def _triple(values: Any) -> tuple[float, float, float]:
@@ -89,8 +107,6 @@ def load_config(weights: Path | None = None, tiers: Path | None = None) -> Scori
         people_anchors=_triple(w["anchors"]["participants"]),
         money_anchors=_triple(w["anchors"]["exposure_yuan"]),
         tiers=tier_rows,
-        departments={k: str(v) for k, v in t["departments"].items()},
-        lead_departments={k: str(v) for k, v in t.get("lead_departments", {}).items()},
         licensed_fi_max_tier=str(caps.get("licensed_fi_max_tier", "低风险")),
         max_sentences=int(reasons.get("max_sentences", 5)),
         min_points=float(reasons.get("min_points", 2.0)),
@@ -98,6 +114,8 @@ def load_config(weights: Path | None = None, tiers: Path | None = None) -> Scori
         weights_version=str(w.get("version", "weights-unversioned")),
         tiers_version=str(t.get("version", "tiers-unversioned")),
         floors=tuple(Floor(str(f["when"]), str(f["tier"]), str(f["reason"])) for f in t.get("floor", [])),
+        department_rules=parse_rules(t.get("department_rule", [])),
+        outcomes=Outcomes(**{k: str(v) for k, v in t.get("outcomes", {}).items()}),
     )
     _validate(config)
     return config
@@ -111,5 +129,8 @@ def _validate(config: ScoringConfig) -> None:
         raise ValueError(f"weights.toml names unknown factors: {sorted(unknown)}")
     if config.licensed_fi_max_tier not in {t.name for t in config.tiers}:
         raise ValueError(f"caps.licensed_fi_max_tier is not a tier: {config.licensed_fi_max_tier}")
+    for tier in (config.outcomes.confirmed_tier, config.outcomes.cleared_max_tier):
+        if tier not in {t.name for t in config.tiers}:
+            raise ValueError(f"outcomes names a tier that tiers.toml does not define: {tier}")
     if config.calibration.hidden_risk not in {"exclude", "positive"}:
         raise ValueError("calibration.hidden_risk must be 'exclude' or 'positive'")

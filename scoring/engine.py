@@ -5,7 +5,9 @@ from __future__ import annotations
 import polars as pl
 
 from scoring.config import ScoringConfig
+from scoring.departments import lead_departments, rule_frame
 from scoring.factors import Anchors, factor_values
+from scoring.outcomes import outcome_columns
 from scoring.reasons import top_reasons
 
 SCORE_COLUMNS = [
@@ -48,18 +50,12 @@ def tier_expr(score: pl.Expr, config: ScoringConfig, field: str) -> pl.Expr:
     return out
 
 
-def department_expr(contributions: pl.DataFrame, config: ScoringConfig, min_points: float) -> pl.Expr:
-    """Lead department from the dominant factor; leads (无照经营) map some factors to 市场监管局."""
-    names = contributions.columns
-    best = pl.col("__best")
-    dept = pl.lit(config.departments.get("none", "属地镇街"))
-    lead_dept = dept
-    for n in names:
-        reg = config.departments.get(n, config.departments.get("none", "属地镇街"))
-        lead = config.lead_departments.get(n, reg)
-        dept = pl.when(best == n).then(pl.lit(reg)).otherwise(dept)
-        lead_dept = pl.when(best == n).then(pl.lit(lead)).otherwise(lead_dept)
-    return pl.when(pl.col("subject_kind") == "lead").then(lead_dept).otherwise(dept)
+def department_column(
+    features: pl.DataFrame, factors: pl.DataFrame, scored: pl.DataFrame, config: ScoringConfig
+) -> pl.Series:
+    """建议核查部门 from the rule table in tiers.toml (scoring/departments.py), after the final tier."""
+    frame = rule_frame(features, factors, scored["tier"], scored["score"], scored["__best"])
+    return lead_departments(frame, config.department_rules)
 
 
 def dominant(contributions: pl.DataFrame, min_points: float) -> pl.Series:
@@ -130,16 +126,29 @@ def finish(
             [pl.col("reasons"), pl.col("__floor_reason")], separator="\n", ignore_nulls=True
         ).str.strip_chars("\n")
     )
+    base = base.with_columns(outcome_columns(features, config))
+    lowered = pl.col("__max").is_not_null() & (capped > pl.col("__max"))
+    held = pl.when(lowered).then(pl.col("__max")).otherwise(capped)
+    final = (
+        pl.when(pl.col("__min").is_not_null() & (held < pl.col("__min")))
+        .then(pl.col("__min"))
+        .otherwise(held)
+    )
+    decided = pl.col("__min").is_not_null() | lowered  # the outcome sentence leads only when it decided
+    reasons = with_floor_reason.otherwise(pl.col("reasons"))
     out = base.with_columns(
-        capped.clip(0.0, 100.0).round(2).alias("score"),
+        final.clip(0.0, 100.0).round(2).alias("score"),
         fi_prob.otherwise(pl.col("model_prob")).alias("model_prob"),
-        with_floor_reason.otherwise(pl.col("reasons")).alias("reasons"),
+        pl.when(decided)
+        .then(pl.concat_str([pl.col("__outcome_reason"), reasons], separator="\n", ignore_nulls=True))
+        .otherwise(reasons)
+        .str.strip_chars("\n")
+        .alias("reasons"),
     ).with_columns(
         tier_expr(pl.col("score"), config, "name").alias("tier"),
         tier_expr(pl.col("score"), config, "disposal").alias("disposal"),
-        department_expr(contributions, config, config.min_points).alias("department"),
     )
-    return out.select(SCORE_COLUMNS)
+    return out.with_columns(department_column(features, factors, out, config)).select(SCORE_COLUMNS)
 
 
 def inspection_order(scored: pl.DataFrame) -> pl.DataFrame:

@@ -54,6 +54,8 @@ FEATURE_SCHEMA: dict[str, pl.DataType] = {
     "relation_reasons": pl.String(),
     "on_provincial_list": pl.Boolean(),
     "inspection_conclusion": pl.String(),
+    "inspected_on": pl.Date(),
+    "last_evidence_on": pl.Date(),
     "as_of": pl.Date(),
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import replace
 from typing import Any
@@ -11,6 +12,7 @@ import polars as pl
 import pytest
 
 from scoring import FACTORS, inspection_order, load_config, score_subjects, weights_table
+from scoring.config import Outcomes, _validate
 from scoring.engine import tier_expr
 from scoring.schema import FEATURE_SCHEMA, feature_rows
 
@@ -259,7 +261,9 @@ def _synthetic_labelled(n: int, seed: int = 3) -> pl.DataFrame:
     return feature_rows(rows)
 
 
-NO_FLOORS = replace(load_config(), floors=())
+# Points only: no tier floors, and inspection outcomes that never match (the calibration tests compare
+# the score with the rule score of subjects that carry conclusions).
+NO_FLOORS = replace(load_config(), floors=(), outcomes=Outcomes(confirmed="—", cleared="—"))
 
 
 def test_calibration_with_too_few_labels_keeps_rule_score() -> None:
@@ -333,3 +337,64 @@ def test_fund_flow_patterns_compound_but_stay_bounded() -> None:
     every = value("fund_flow", **row, alert_types="分散转入集中转出、快进快出、资金异常归集、频繁小额转入")
     assert every == pytest.approx(1.0)
     assert value("fund_flow", **row, alert_types="大额转入") == 0.0
+
+
+# Inspection outcomes (tiers.toml [outcomes]): what the group found on site decides over the points.
+_QUIET: dict[str, object] = {"keyword_score": 0}
+_LOUD: dict[str, object] = {
+    "payer_count": 600,
+    "alert_count": 2,
+    "inflow_yuan": 9_000_000.0,
+    "alert_types": "分散转入集中转出",
+    "money_clue_count": 2,
+    "channel_count": 2,
+    "days_since_last_clue": 10,
+}
+_DAY = dt.date(2025, 7, 1)
+
+
+@pytest.mark.parametrize(
+    ("signals", "conclusion", "evidence_on", "expected_tier", "reason_head"),
+    [
+        (_QUIET, "确认非法集资", None, "高风险", "现场核查结论：2025-07-01核查确认非法集资，定为高风险"),
+        (_LOUD, "确认非法集资", None, "高风险", "现场核查结论：2025-07-01核查确认非法集资"),
+        (_LOUD, "未发现问题", None, "低风险", "现场核查结论：2025-07-01核查未发现问题"),
+        (_LOUD, "未发现问题", dt.date(2025, 6, 1), "低风险", "现场核查结论：2025-07-01核查未发现问题"),
+        (_LOUD, "未发现问题", dt.date(2025, 8, 1), "高风险", None),  # new evidence after the inspection
+        (_QUIET, "未发现问题", None, "无明显风险", None),  # already low: the outcome changes nothing
+        (_LOUD, "存在风险隐患", None, "高风险", None),
+    ],
+)
+def test_inspection_outcomes_decide_the_grade(
+    signals: dict[str, object],
+    conclusion: str,
+    evidence_on: dt.date | None,
+    expected_tier: str,
+    reason_head: str | None,
+) -> None:
+    row = {
+        **signals,
+        "inspection_conclusion": conclusion,
+        "inspected_on": _DAY,
+        "last_evidence_on": evidence_on,
+    }
+    scored = score_subjects(feature_rows([row]), learn=False).scores.row(0, named=True)
+    assert scored["tier"] == expected_tier
+    first = str(scored["reasons"]).split("\n")[0]
+    if reason_head is None:
+        assert not first.startswith("现场核查结论")
+    else:
+        assert first.startswith(reason_head)
+
+
+def test_confirmed_outranks_the_licensed_cap_and_every_floor() -> None:
+    row = {"name": "某某银行股份有限公司文昌湖支行", "is_licensed_fi": True}
+    confirmed = {**row, "inspection_conclusion": "确认非法集资", "inspected_on": _DAY}
+    scores = score_subjects(feature_rows([row, confirmed]), learn=False).scores
+    assert scores["tier"].to_list() == ["无明显风险", "高风险"]
+
+
+def test_outcome_tiers_must_exist() -> None:
+    config = replace(load_config(), outcomes=Outcomes(confirmed_tier="极高风险"))
+    with pytest.raises(ValueError, match="极高风险"):
+        _validate(config)

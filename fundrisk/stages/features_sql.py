@@ -30,7 +30,8 @@ alert_agg AS (
         max(a.elderly_payer_share) AS elderly_share,
         max(a.out_of_region_payer_share) AS out_of_region_share,
         string_agg(DISTINCT a.alert_type, '、' ORDER BY a.alert_type) AS alert_types,
-        CASE WHEN count(*) > 1 THEN date_diff('day', min(a.alert_date), max(a.alert_date)) END AS alert_days
+        CASE WHEN count(*) > 1 THEN date_diff('day', min(a.alert_date), max(a.alert_date)) END AS alert_days,
+        max(a.alert_date) AS last_alert_on
     FROM subject_sources s JOIN alerts a ON s.source_kind = 'alert' AND a.alert_id = s.source_id
     GROUP BY ALL
 )"""
@@ -48,7 +49,8 @@ clue_agg AS (
         array_to_string(list_sort(list_distinct(flatten(
             list(string_split(g.stability_terms, '、')) FILTER (WHERE nullif(g.stability_terms, '') IS NOT NULL)
         ))), '、') AS stability_terms,
-        coalesce(max(g.stability), 0) AS stability_signal
+        coalesce(max(g.stability), 0) AS stability_signal,
+        max(c.received_on) AS last_clue_on
     FROM subject_sources s
     JOIN clues c ON s.source_kind = 'clue' AND c.clue_id = s.source_id
     LEFT JOIN clue_signals g ON g.clue_id = c.clue_id
@@ -81,7 +83,8 @@ registered AS (
         f.reasons AS registry_reasons,
         coalesce(x.n, 0) AS relation_count,
         x.reasons AS relation_reasons,
-        i.conclusion AS inspection_conclusion
+        i.conclusion AS inspection_conclusion,
+        i.inspected_on AS inspected_on
     FROM registrations r
     LEFT JOIN keyword_scores k ON k.subject_kind = 'registration' AND k.subject_id = r.uscc
     LEFT JOIN (
@@ -97,7 +100,8 @@ registered AS (
         FROM entity_relations GROUP BY uscc
     ) x ON x.uscc = r.uscc
     LEFT JOIN (
-        SELECT uscc, arg_max(conclusion, inspected_on) AS conclusion FROM inspections GROUP BY uscc
+        SELECT uscc, arg_max(conclusion, inspected_on) AS conclusion, max(inspected_on) AS inspected_on
+        FROM inspections GROUP BY uscc
     ) i ON i.uscc = r.uscc
 )"""
 
@@ -112,7 +116,7 @@ lead_rows AS (
         0::BIGINT AS registry_fundraising_lawsuits, 0::BIGINT AS registry_lending_lawsuits,
         FALSE AS registry_frequent_changes, FALSE AS registry_out_of_province,
         NULL::VARCHAR AS registry_reasons, 0::BIGINT AS relation_count, NULL::VARCHAR AS relation_reasons,
-        NULL::VARCHAR AS inspection_conclusion
+        NULL::VARCHAR AS inspection_conclusion, NULL::DATE AS inspected_on
     FROM leads l
 )"""
 
@@ -134,6 +138,7 @@ SELECT s.*,
     date_diff('day', c.last_money_clue, o.as_of) AS days_since_last_clue,
     c.claimed_participants, c.claimed_amount_yuan::DOUBLE AS claimed_amount_yuan, c.clue_negativity,
     c.stability_terms, coalesce(c.stability_signal, 0)::DOUBLE AS stability_signal,
+    greatest(a.last_alert_on, c.last_clue_on) AS last_evidence_on,
     (s.subject_id IN (SELECT uscc FROM provincial_list WHERE uscc IS NOT NULL)) AS on_provincial_list,
     o.as_of
 FROM subjects s
