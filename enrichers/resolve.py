@@ -24,6 +24,7 @@ REVIEW_FLOOR = 0.60  # below this a candidate is not worth an analyst's time
 RARE_BIGRAM_MAX_DF = 40  # bigrams more common than this in registrations do not block
 MAX_CANDIDATES = 40  # per source record, from the bigram block
 BLOCK_CAP = 30  # a blocking key shared by more registrations than this is not used
+GRID_LIFT = 0.04  # same 网格 as the clue: a small lift; another grid of the same town: a small penalty
 FUZZY_CAP = 0.95  # a fuzzy match never outranks an exact one
 BASE_SCORES = {
     "name": 1.0,
@@ -52,14 +53,24 @@ def prepare_registrations(regs: pl.DataFrame) -> pl.DataFrame:
     addr = address_key(regs["address"]) if "address" in regs.columns else pl.Series([None] * regs.height)
     town = regs["town"] if "town" in regs.columns else pl.Series([None] * regs.height, dtype=pl.Utf8)
     rep = regs["legal_rep"] if "legal_rep" in regs.columns else pl.Series([None] * regs.height, dtype=pl.Utf8)
+    grid = regs["grid"] if "grid" in regs.columns else pl.Series([None] * regs.height, dtype=pl.Utf8)
     return pl.DataFrame(
-        {"uscc": regs["uscc"], "reg_name": regs["name"], "r_addr": addr, "r_town": town, "legal_rep": rep}
+        {
+            "uscc": regs["uscc"],
+            "reg_name": regs["name"],
+            "r_addr": addr,
+            "r_town": town,
+            "r_grid": grid,
+            "legal_rep": rep,
+        }
     ).hstack(parts.select("norm", "core", "brand"))
 
 
 def prepare_sources(sources: pl.DataFrame) -> pl.DataFrame:
     """source_kind, source_id, name, uscc, address, town, mention → plus sid and name keys."""
     parts = name_parts(sources["name"])
+    if "grid" not in sources.columns:
+        sources = sources.with_columns(pl.lit(None, dtype=pl.Utf8).alias("grid"))
     return (
         sources.with_row_index("sid")
         .with_columns(address_key(sources["address"]).alias("s_addr"))
@@ -183,10 +194,14 @@ def _fuzzy_pairs(src: pl.DataFrame, reg: pl.DataFrame) -> pl.DataFrame:
 
 
 def _adjust_for_address(pairs: pl.DataFrame, src: pl.DataFrame, reg: pl.DataFrame) -> pl.DataFrame:
-    """Address agreement lifts a candidate a little; a different town or address lowers it."""
-    pairs = pairs.join(src.select("sid", "s_addr", pl.col("town").alias("s_town")), on="sid").join(
-        reg.select("uscc", "r_addr", "r_town"), on="uscc"
-    )
+    """Address or grid agreement lifts a candidate a little; a different town, grid or address lowers it.
+
+    `rank` keeps the lift above 1.0, so that of several registrations with the same name the one at
+    the clue's address or grid wins (a district holds many 于记蔬菜种植园); `score` is clipped to [0, 1].
+    """
+    pairs = pairs.join(
+        src.select("sid", "s_addr", pl.col("town").alias("s_town"), pl.col("grid").alias("s_grid")), on="sid"
+    ).join(reg.select("uscc", "r_addr", "r_town", "r_grid"), on="uscc")
     both = pairs["s_addr"].is_not_null() & pairs["r_addr"].is_not_null()
     addr_sim = (
         process.cpdist(
@@ -211,8 +226,17 @@ def _adjust_for_address(pairs: pl.DataFrame, src: pl.DataFrame, reg: pl.DataFram
         & (pl.col("s_town") != pl.col("r_town"))
     )
     penalty = pl.when(town_clash).then(-0.10).otherwise(0.0)
-    return pairs.with_columns((pl.col("score") + bonus + penalty).clip(0.0, 1.0).alias("score")).select(
-        "sid", "uscc", "method", "score"
+    both_grid = pl.col("s_grid").is_not_null() & pl.col("r_grid").is_not_null()
+    grid = (
+        pl.when(both_grid & (pl.col("s_grid") == pl.col("r_grid")))
+        .then(GRID_LIFT)
+        .when(both_grid)
+        .then(-GRID_LIFT)
+        .otherwise(0.0)
+    )
+    rank = (pl.col("score") + bonus + penalty + grid).clip(lower_bound=0.0)
+    return pairs.with_columns(rank.alias("rank_score"), rank.clip(0.0, 1.0).alias("score")).select(
+        "sid", "uscc", "method", "score", "rank_score"
     )
 
 
@@ -228,15 +252,15 @@ def resolve(regs: pl.DataFrame, sources: pl.DataFrame, contexts: pl.DataFrame | 
     pairs = pl.concat([_exact_pairs(rest, reg), _evidence_pairs(rest, reg), _fuzzy_pairs(rest, reg)])
     pairs = _adjust_for_address(pairs, rest, reg)
     best = (
-        pairs.sort(["sid", "score", "method"], descending=[False, True, False])
+        pairs.sort(["sid", "rank_score", "method"], descending=[False, True, False])
         .unique(["sid", "uscc"], keep="first", maintain_order=True)
-        .with_columns(pl.col("score").rank("ordinal", descending=True).over("sid").alias("rank"))
+        .with_columns(pl.col("rank_score").rank("ordinal", descending=True).over("sid").alias("rank"))
     )
     top = best.filter(pl.col("rank") == 1)
-    second = best.filter(pl.col("rank") == 2).select("sid", pl.col("score").alias("runner_up"))
+    second = best.filter(pl.col("rank") == 2).select("sid", pl.col("rank_score").alias("runner_up"))
     decided = top.join(second, on="sid", how="left").with_columns(pl.col("runner_up").fill_null(0.0))
     margin = pl.when(pl.col("method").is_in(["name", "core", "branch"])).then(EXACT_MARGIN).otherwise(MARGIN)
-    sure = (pl.col("score") >= ACCEPT) & (pl.col("score") - pl.col("runner_up") >= margin)
+    sure = (pl.col("score") >= ACCEPT) & (pl.col("rank_score") - pl.col("runner_up") >= margin)
     linked = pl.concat(
         [
             code_links.select("sid", "uscc", "method", "score"),

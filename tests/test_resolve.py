@@ -154,3 +154,49 @@ def test_ambiguous_or_short_mentions_are_not_linked():
         schema={c: pl.Utf8 for c in ("source_kind", "source_id", "name", "uscc", "address", "town")}
     )
     assert resolve(REGS, sources, contexts).links.height == 0
+
+
+SAME_NAME = pl.DataFrame(
+    {
+        "uscc": ["G1", "G2", "G3"],
+        "name": ["文昌湖区萌水镇于记蔬菜种植园"] * 3,
+        "address": [
+            "淄博市文昌湖区萌水镇萌泉路134号",
+            "淄博市文昌湖区萌水镇柳行村143号",
+            "淄博市文昌湖区萌水镇河南村51号",
+        ],
+        "town": ["萌水镇"] * 3,
+        "grid": ["萌水镇第18网格", "萌水镇第8网格", "萌水镇第22网格"],
+    }
+)
+
+
+@pytest.mark.parametrize(
+    ("address", "grid", "expected"),
+    [
+        (None, "萌水镇第18网格", "G1"),  # the clue's grid picks one of three equal names
+        ("萌水镇柳行村143号", None, "G2"),  # the clue's address picks another
+        (None, None, None),  # nothing to choose by: review, never a guess
+        (None, "萌水镇第3网格", None),  # a grid none of them is in
+    ],
+)
+def test_place_decides_between_registrations_of_the_same_name(address, grid, expected):
+    src = pl.DataFrame(
+        {
+            "source_kind": ["clue"],
+            "source_id": ["X1"],
+            "name": ["文昌湖区萌水镇于记蔬菜种植园"],
+            "uscc": [None],
+            "address": [address],
+            "town": ["萌水镇"],
+            "grid": [grid],
+        },
+        schema_overrides={"uscc": pl.Utf8, "address": pl.Utf8, "grid": pl.Utf8},
+    )
+    result = resolve(SAME_NAME, src)
+    linked = result.links["uscc"].to_list()
+    assert linked == ([expected] if expected else [])
+    if expected is None:
+        assert set(result.review["uscc"]) == {"G1", "G2", "G3"}
+    else:
+        assert result.links["score"].max() <= 1.0

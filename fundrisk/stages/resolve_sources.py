@@ -14,12 +14,14 @@ SOURCE_SCHEMA = {
     "uscc": pl.Utf8,
     "address": pl.Utf8,
     "town": pl.Utf8,
+    "grid": pl.Utf8,
 }
 
 
 def registrations_frame(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return read(
-        con, "SELECT uscc, name, address, town, legal_rep, legal_rep_id, phone, status FROM registrations"
+        con,
+        "SELECT uscc, name, address, town, grid, legal_rep, legal_rep_id, phone, status, industry FROM registrations",
     )
 
 
@@ -28,12 +30,12 @@ def sources_frame(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     alerts = read(
         con,
         "SELECT 'alert' AS source_kind, alert_id AS source_id, account_name AS name, uscc, "
-        "NULL::VARCHAR AS address, NULL::VARCHAR AS town FROM alerts",
+        "NULL::VARCHAR AS address, NULL::VARCHAR AS town, NULL::VARCHAR AS grid FROM alerts",
     )
     clues = read(
         con,
         "SELECT 'clue' AS source_kind, clue_id AS source_id, subject_name AS name, subject_uscc AS uscc, "
-        "subject_address AS address, town FROM clues",
+        "subject_address AS address, town, grid FROM clues",
     )
     return pl.concat([alerts.cast(SOURCE_SCHEMA), clues.cast(SOURCE_SCHEMA)])  # type: ignore[arg-type]
 
