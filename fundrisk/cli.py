@@ -195,10 +195,19 @@ def explain_command(
     out.print(f"[bold]{escape(result['name'])}[/bold]（{escape(result['uscc'])}）")
     if result["score"] is not None:
         out.print(f"风险评分 {result['score']:.0f}，{result['tier']}")
+        out.print(f"评分批次：{result['run_id']}（{result['scored_at'] or '时间未知'}）", markup=False)
     for reason in result["reasons"] or ["暂无风险因素"]:
         out.print(f"• {reason}", markup=False, soft_wrap=True)
     out.print(f"关联预警：{'、'.join(result['alerts']) or '无'}", markup=False, soft_wrap=True)
     out.print(f"关联线索：{'、'.join(result['clues']) or '无'}", markup=False)
+    out.print(f"处置状态：{result['status']}", markup=False)
+    checks = [f"{i['inspected_on']} {i['conclusion']}" for i in result["inspections"]]
+    out.print(f"现场核查（最近在前）：{'；'.join(checks) or '无'}", markup=False, soft_wrap=True)
+    steps = [
+        f"{a['action_on']} {a['action']}" + (f"（整改期限 {a['deadline']}）" if a["deadline"] else "")
+        for a in result["actions"]
+    ]
+    out.print(f"处置措施：{'；'.join(steps) or '无'}", markup=False, soft_wrap=True)
 
 
 @app.command("report")

@@ -30,11 +30,17 @@ def run_export(what: str, path: Path, db: Path | None, **options: Any) -> None:
 def export_inspection_list(
     out_path: OutOption,
     min_tier: Annotated[str, typer.Option("--min-tier", help="最低风险等级：高 / 中 / 低 / 无")] = "中",
+    town: Annotated[
+        str | None, typer.Option("--town", help="只导出该镇街的主体（如 萌水镇；多个用逗号分隔）")
+    ] = None,
+    grid: Annotated[
+        str | None, typer.Option("--grid", help="只导出该网格的主体（如 萌水镇第3网格；多个用逗号分隔）")
+    ] = None,
     unmask: UnmaskOption = False,
     db: DbOption = None,
 ) -> None:
-    """现场核查重点机构名单：汇总表 + 按行业分表，按预期查实率排序。"""
-    run_export("inspection-list", out_path, db, min_tier=min_tier, unmask=unmask)
+    """现场核查重点机构名单：汇总表、按国民经济行业门类分表和字段说明；含核查与处置状态，已销号主体不列入。"""
+    run_export("inspection-list", out_path, db, min_tier=min_tier, town=town, grid=grid, unmask=unmask)
 
 
 @export_app.command("province-push")

@@ -1,20 +1,29 @@
-"""Why an entity stands where it does: its reasons, linked alerts and clues, registry facts."""
+"""Why an entity stands where it does: its reasons, linked alerts and clues, registry facts, and what
+has been done about it (inspections, disposal actions, case status).
+
+The grading shown is the newest run's (runs ordered by start time; run ids are random).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import duckdb
+import polars as pl
 
 from fundrisk.errors import BadInput
+from fundrisk.warehouse.case_store import NOT_INSPECTED, case_states
 from fundrisk.warehouse.frames import read
 from fundrisk.warehouse.registry_store import lookup_status_for, registry_flags_for
+from fundrisk.warehouse.runs_store import scored_runs
 
 LEAD_PREFIX = "WZ-"  # lead ids (enrichers/leads.py) start with this
 
 
 def explain(con: duckdb.DuckDBPyConnection, uscc: str) -> dict[str, Any]:
-    """The DESIGN.md explain object plus detail: uscc, name, score, tier, reasons, alerts, clues."""
+    """The DESIGN.md explain object: uscc, name, score, tier, reasons (once each), alerts, clues, run_id,
+    scored_at, inspections, actions and status."""
     code = uscc.strip().upper()
     if code.startswith(LEAD_PREFIX):
         return explain_lead(con, uscc.strip())
@@ -27,7 +36,7 @@ def explain(con: duckdb.DuckDBPyConnection, uscc: str) -> dict[str, Any]:
         [code],
     )
     reasons: list[str] = []
-    score, tier = _score(con, code, reasons)
+    grading = _score(con, code, reasons)
     keyword = read(
         con,
         "SELECT keyword_score, reason FROM keyword_scores WHERE subject_kind = 'registration' AND subject_id = ?",
@@ -49,11 +58,14 @@ def explain(con: duckdb.DuckDBPyConnection, uscc: str) -> dict[str, Any]:
     return {
         "uscc": code,
         "name": reg["name"][0],
-        "score": score,
-        "tier": tier,
-        "reasons": reasons,
+        "score": grading["score"],
+        "tier": grading["tier"],
+        "reasons": _unique(reasons),
         "alerts": alerts,
         "clues": clues,
+        "run_id": grading["run_id"],
+        "scored_at": grading["scored_at"],
+        **_disposal(con, "registration", code),
     }
 
 
@@ -68,30 +80,85 @@ def explain_lead(con: duckdb.DuckDBPyConnection, lead_id: str) -> dict[str, Any]
     reasons = [f"无照经营线索：线索中出现的名称 {lead['names'][0] or lead['name'][0]}"]
     if lead["address_key"][0]:
         reasons.append(f"经营地址：{lead['address_key'][0]}")
-    score, tier = _score(con, lead_id, reasons)
+    grading = _score(con, lead_id, reasons)
     return {
         "uscc": lead_id,
         "name": lead["name"][0],
-        "score": score,
-        "tier": tier,
-        "reasons": reasons,
+        "score": grading["score"],
+        "tier": grading["tier"],
+        "reasons": _unique(reasons),
         "alerts": members.filter(members["source_kind"] == "alert")["source_id"].to_list(),
         "clues": members.filter(members["source_kind"] == "clue")["source_id"].to_list(),
+        "run_id": grading["run_id"],
+        "scored_at": grading["scored_at"],
+        **_disposal(con, "lead", lead_id),
     }
 
 
-def _score(con: duckdb.DuckDBPyConnection, code: str, reasons: list[str]) -> tuple[float | None, str | None]:
-    """The latest risk score and tier once scoring has run (risk_scores); None before that."""
-    tables = {t[0] for t in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-    if "risk_scores" not in tables:
-        return None, None
+def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {t[0] for t in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+
+
+def _score(con: duckdb.DuckDBPyConnection, code: str, reasons: list[str]) -> dict[str, Any]:
+    """score, tier, run_id and scored_at of the newest run that graded the subject (all None before any)."""
+    empty: dict[str, Any] = {"score": None, "tier": None, "run_id": None, "scored_at": None}
+    if "risk_scores" not in _tables(con):
+        return empty
     rows = read(
         con,
-        "SELECT score, tier, reasons FROM risk_scores WHERE subject_id = ? ORDER BY run_id DESC LIMIT 1",
+        "SELECT run_id, score, tier, reasons, scored_at FROM risk_scores WHERE subject_id = ?",
         [code],
     )
     if rows.height == 0:
-        return None, None
-    if rows["reasons"][0]:
-        reasons.extend(str(rows["reasons"][0]).split("\n"))
-    return float(rows["score"][0]), str(rows["tier"][0])
+        return empty
+    order = {run: i for i, run in enumerate(scored_runs(con))}
+    newest = (
+        rows.with_columns(
+            rows["run_id"].replace_strict(order, default=-1, return_dtype=pl.Int64).alias("seq")
+        )
+        .sort(["seq", "scored_at"], nulls_last=False)
+        .row(-1, named=True)
+    )
+    if newest["reasons"]:
+        reasons.extend(str(newest["reasons"]).split("\n"))
+    scored_at = newest["scored_at"]
+    return {
+        "score": float(newest["score"]),
+        "tier": str(newest["tier"]),
+        "run_id": str(newest["run_id"]),
+        "scored_at": scored_at.isoformat(timespec="seconds") if isinstance(scored_at, dt.datetime) else None,
+    }
+
+
+def _unique(reasons: list[str]) -> list[str]:
+    """Reasons once each, first occurrence kept, blanks dropped."""
+    return list(dict.fromkeys(r.strip() for r in reasons if r and r.strip()))
+
+
+def _iso(value: object) -> str | None:
+    return value.isoformat() if isinstance(value, dt.date) else None
+
+
+def _disposal(con: duckdb.DuckDBPyConnection, kind: str, code: str) -> dict[str, Any]:
+    """Inspections (newest first), disposal actions (in date order) and the case status (case_store)."""
+    inspections: list[dict[str, Any]] = []
+    actions: list[dict[str, Any]] = []
+    if kind == "registration":  # inspections and actions are filed by credit code; a lead has none
+        inspections = read(
+            con,
+            "SELECT inspected_on, conclusion FROM inspections WHERE uscc = ? ORDER BY inspected_on DESC",
+            [code],
+        ).to_dicts()
+        actions = read(
+            con,
+            "SELECT action, action_on, deadline FROM actions WHERE uscc = ? ORDER BY action_on, action",
+            [code],
+        ).to_dicts()
+    states = case_states(con).filter((pl.col("subject_kind") == kind) & (pl.col("subject_id") == code))
+    return {
+        "inspections": [
+            {k: _iso(v) if k == "inspected_on" else v for k, v in r.items()} for r in inspections
+        ],
+        "actions": [{k: v if k == "action" else _iso(v) for k, v in r.items()} for r in actions],
+        "status": str(states["status"][0]) if states.height else NOT_INSPECTED,
+    }

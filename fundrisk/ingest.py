@@ -30,6 +30,7 @@ class IngestReport:
     rows_quarantined: int = 0
     rows_updated: int = 0
     skipped: bool = False
+    rows_unchanged: int = 0  # rows restating their stored record: neither an update nor a new version
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -39,7 +40,8 @@ class IngestReport:
             return f"{self.source_file}：该文件已导入过（内容相同），跳过"
         return (
             f"{self.source_file}：读取 {self.rows_read} 行，入库 {self.rows_loaded} 行"
-            f"（更新已有 {self.rows_updated} 条），隔离 {self.rows_quarantined} 行"
+            f"（更新已有 {self.rows_updated} 条，与已有记录相同 {self.rows_unchanged} 条），"
+            f"隔离 {self.rows_quarantined} 行"
         )
 
 
@@ -61,7 +63,7 @@ def ingest_file(
     if loaded + rejected != read:  # the invariant the analysts rely on; never silently break it
         raise AssertionError(f"row count mismatch in {path.name}: {loaded}+{rejected}!={read}")
     record = FileRecord(digest, kind, path.name, str(path.resolve()), raw.encoding, uuid.uuid4().hex, run_id)
-    updated = write_ingest(con, spec, result.loaded, result.quarantine, record)
-    report = IngestReport(kind, path.name, digest, read, loaded, rejected, updated)
+    updated, unchanged = write_ingest(con, spec, result.loaded, result.quarantine, record)
+    report = IngestReport(kind, path.name, digest, read, loaded, rejected, updated, rows_unchanged=unchanged)
     log.info("ingested %s: read=%d loaded=%d quarantined=%d", path.name, read, loaded, rejected)
     return report

@@ -49,8 +49,8 @@ class Outcomes:
     confirmed_tier: str = "高风险"
     confirmed_reason: str = "现场核查结论：{date}核查确认非法集资，定为{tier}"
     cleared: str = "未发现问题"
-    cleared_max_tier: str = "低风险"
-    cleared_reason: str = "现场核查结论：{date}核查未发现问题，此后无新的预警或线索，等级不高于{tier}"
+    cleared_lowers_by: int = 1
+    cleared_reason: str = "现场核查结论：{date}核查未发现问题，此后无新的预警或线索，等级由{tier}下调"
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,7 @@ def load_config(weights: Path | None = None, tiers: Path | None = None) -> Scori
         tiers_version=str(t.get("version", "tiers-unversioned")),
         floors=tuple(Floor(str(f["when"]), str(f["tier"]), str(f["reason"])) for f in t.get("floor", [])),
         department_rules=parse_rules(t.get("department_rule", [])),
-        outcomes=Outcomes(**{k: str(v) for k, v in t.get("outcomes", {}).items()}),
+        outcomes=Outcomes(**t.get("outcomes", {})),
     )
     _validate(config)
     return config
@@ -129,8 +129,11 @@ def _validate(config: ScoringConfig) -> None:
         raise ValueError(f"weights.toml names unknown factors: {sorted(unknown)}")
     if config.licensed_fi_max_tier not in {t.name for t in config.tiers}:
         raise ValueError(f"caps.licensed_fi_max_tier is not a tier: {config.licensed_fi_max_tier}")
-    for tier in (config.outcomes.confirmed_tier, config.outcomes.cleared_max_tier):
-        if tier not in {t.name for t in config.tiers}:
-            raise ValueError(f"outcomes names a tier that tiers.toml does not define: {tier}")
+    if config.outcomes.confirmed_tier not in {t.name for t in config.tiers}:
+        raise ValueError(
+            f"outcomes names a tier that tiers.toml does not define: {config.outcomes.confirmed_tier}"
+        )
+    if config.outcomes.cleared_lowers_by < 0:
+        raise ValueError("outcomes.cleared_lowers_by must be 0 or more")
     if config.calibration.hidden_risk not in {"exclude", "positive"}:
         raise ValueError("calibration.hidden_risk must be 'exclude' or 'positive'")

@@ -126,7 +126,8 @@ def finish(
             [pl.col("reasons"), pl.col("__floor_reason")], separator="\n", ignore_nulls=True
         ).str.strip_chars("\n")
     )
-    base = base.with_columns(outcome_columns(features, config))
+    base = base.with_columns(capped.alias("__capped"))
+    base = base.with_columns(outcome_columns(features, base["__capped"], config))
     lowered = pl.col("__max").is_not_null() & (capped > pl.col("__max"))
     held = pl.when(lowered).then(pl.col("__max")).otherwise(capped)
     final = (

@@ -1,8 +1,8 @@
 """Inspection outcomes over the points: what the joint working group found on site decides the grade.
 
 A 确认非法集资 conclusion holds the subject at or above the configured tier whatever its factors add up to;
-a 未发现问题 conclusion holds it at or below the configured tier until new evidence (a linked alert or
-clue dated after the inspection) arrives. Both say so, with the inspection date, as the first reason.
+a 未发现问题 conclusion lowers the grade by the configured number of tiers until new evidence (a linked alert
+or clue dated after the inspection) arrives. Either says so, with the inspection date, as the first reason.
 """
 
 from __future__ import annotations
@@ -12,46 +12,60 @@ import polars as pl
 from scoring.config import ScoringConfig
 
 
-def _date_text() -> pl.Expr:
-    return pl.col("inspected_on").cast(pl.Date).dt.strftime("%Y-%m-%d").fill_null("")
+def _reason(template: str, tier: pl.Expr) -> pl.Expr:
+    """The configured sentence with {date} from the inspection and {tier} filled in."""
+    date = pl.col("inspected_on").cast(pl.Date).dt.strftime("%Y-%m-%d").fill_null("")
+    parts: list[pl.Expr] = []
+    for i, chunk in enumerate(template.split("{date}")):
+        if i:
+            parts.append(date)
+        for j, piece in enumerate(chunk.split("{tier}")):
+            if j:
+                parts.append(tier)
+            parts.append(pl.lit(piece))
+    return pl.concat_str(parts)
 
 
-def _reason(template: str, tier: str) -> pl.Expr:
-    """The configured sentence with {date} from the inspection and {tier} from the config."""
-    head, _, tail = template.replace("{tier}", tier).partition("{date}")
-    return pl.concat_str([pl.lit(head), _date_text(), pl.lit(tail)])
+def _lowered(score: pl.Expr, config: ScoringConfig, steps: int) -> tuple[pl.Expr, pl.Expr]:
+    """(the highest score `steps` tiers below the score's tier or null when already lowest, its tier name)."""
+    tiers = config.tiers  # highest cut-off first
+    cap: pl.Expr = pl.lit(None, dtype=pl.Float64)
+    name: pl.Expr = pl.lit(tiers[-1].name)
+    for i in reversed(range(len(tiers))):
+        target = min(i + steps, len(tiers) - 1)
+        value = pl.lit(config.tier_cap(tiers[target].name)) if target > i else pl.lit(None, dtype=pl.Float64)
+        cap = pl.when(score >= tiers[i].min_score).then(value).otherwise(cap)
+        name = pl.when(score >= tiers[i].min_score).then(pl.lit(tiers[i].name)).otherwise(name)
+    return cap, name
 
 
-def outcome_columns(features: pl.DataFrame, config: ScoringConfig) -> pl.DataFrame:
-    """__min (lowest allowed score or null), __max (highest allowed or null), __outcome_reason per subject."""
+def outcome_columns(features: pl.DataFrame, score: pl.Series, config: ScoringConfig) -> pl.DataFrame:
+    """__min (lowest allowed score or null), __max (highest allowed or null), __outcome_reason per subject.
+
+    `score` is the grade before outcomes (points, floors and caps applied)."""
     o = config.outcomes
-    if "inspection_conclusion" not in features.columns:
-        return pl.DataFrame(
-            {
-                "__min": pl.Series([None] * features.height, dtype=pl.Float64),
-                "__max": pl.Series([None] * features.height, dtype=pl.Float64),
-                "__outcome_reason": pl.Series([None] * features.height, dtype=pl.String),
-            }
-        )
-    conclusion = pl.col("inspection_conclusion")
-    inspected = pl.col("inspected_on").cast(pl.Date) if "inspected_on" in features.columns else None
-    evidence = pl.col("last_evidence_on").cast(pl.Date) if "last_evidence_on" in features.columns else None
-    newer = (
-        (evidence > inspected).fill_null(False)
-        if inspected is not None and evidence is not None
-        else pl.lit(False)
-    )
-    frame = features.with_columns(
-        pl.col("inspected_on") if inspected is not None else pl.lit(None, dtype=pl.Date).alias("inspected_on")
-    )
+    frame = features.select(
+        pl.col("inspection_conclusion")
+        if "inspection_conclusion" in features.columns
+        else pl.lit(None).alias("inspection_conclusion"),
+        pl.col("inspected_on").cast(pl.Date)
+        if "inspected_on" in features.columns
+        else pl.lit(None, dtype=pl.Date).alias("inspected_on"),
+        pl.col("last_evidence_on").cast(pl.Date)
+        if "last_evidence_on" in features.columns
+        else pl.lit(None, dtype=pl.Date).alias("last_evidence_on"),
+    ).with_columns(score.alias("__score"))
+    conclusion = pl.col("inspection_conclusion").cast(pl.String)
+    newer = (pl.col("last_evidence_on") > pl.col("inspected_on")).fill_null(False)
     confirmed = (conclusion == o.confirmed).fill_null(False)
     cleared = (conclusion == o.cleared).fill_null(False) & ~newer
+    cap, was = _lowered(pl.col("__score"), config, o.cleared_lowers_by)
     return frame.select(
         pl.when(confirmed).then(pl.lit(config.tier_floor(o.confirmed_tier))).alias("__min"),
-        pl.when(cleared).then(pl.lit(config.tier_cap(o.cleared_max_tier))).alias("__max"),
+        pl.when(cleared & ~confirmed).then(cap).alias("__max"),
         pl.when(confirmed)
-        .then(_reason(o.confirmed_reason, o.confirmed_tier))
+        .then(_reason(o.confirmed_reason, pl.lit(o.confirmed_tier)))
         .when(cleared)
-        .then(_reason(o.cleared_reason, o.cleared_max_tier))
+        .then(_reason(o.cleared_reason, was))
         .alias("__outcome_reason"),
     )

@@ -40,7 +40,9 @@ def test_explain_json_has_the_documented_keys(scored_db):
     result = runner.invoke(app, ["explain", top, "--json", "--db", str(db)])
     assert result.exit_code == 0, result.output
     body = json.loads(result.output)
-    assert set(body) == {"uscc", "name", "score", "tier", "reasons", "alerts", "clues"}
+    keys = "uscc name score tier reasons alerts clues run_id scored_at inspections actions status"
+    assert set(body) == set(keys.split())
+    assert body["run_id"] == "R-test" and len(body["reasons"]) == len(set(body["reasons"]))
     assert body["tier"] == "高风险" and body["reasons"] and (body["alerts"] or body["clues"])
 
 
@@ -58,7 +60,10 @@ def test_export_inspection_list_xlsx(scored_db, tmp_path):
     book = openpyxl.load_workbook(path)
     assert book.sheetnames[0] == "汇总" and len(book.sheetnames) > 1
     codes = [
-        row[3] for sheet in book.sheetnames[1:] for row in book[sheet].iter_rows(min_row=2, values_only=True)
+        row[3]
+        for sheet in book.sheetnames[1:]
+        if sheet != "字段说明"
+        for row in book[sheet].iter_rows(min_row=2, values_only=True)
     ]
     assert top in codes
 

@@ -100,13 +100,13 @@ def xlsx_rows(path: Path, sheet: str | None = None) -> list[dict[str, object]]:
 
 
 def rows_of(path: Path) -> list[dict[str, object]]:
-    """Every data row of an export; for a workbook, of every sheet but 汇总 (whose cells are still checked)."""
+    """Every data row of an export; for a workbook, of every sheet but 汇总 and 字段说明 (cells still checked)."""
     if path.suffix == ".csv":
         return list(csv_rows(path))
     rows: list[dict[str, object]] = []
     for name in openpyxl.load_workbook(path).sheetnames:
         sheet_rows = xlsx_rows(path, name)
-        if name == "汇总":
+        if name in ("汇总", "字段说明"):
             assert not any(str(v).startswith(FORMULA_STARTS) for r in sheet_rows for v in r.values() if v)
         else:
             rows.extend(sheet_rows)
@@ -129,9 +129,7 @@ def test_push_excludes_listed_and_is_idempotent(db: duckdb.DuckDBPyConnection, f
     assert csv_rows(folder / "push2.csv") == []
     pushes = read(db, "SELECT uscc, tier, file, unit FROM pushes")
     assert pushes.rows() == [(U2, "中风险", "push1.csv", "经济发展局")]
-    events = read(
-        db, "SELECT subject_id FROM ledger_events WHERE event = '推送省监测中心' AND source = 'push'"
-    )
+    events = read(db, "SELECT subject_id FROM ledger_events WHERE event = '已推送' AND source = 'push'")
     assert events["subject_id"].to_list() == [U2]
 
 
@@ -216,6 +214,7 @@ def test_ledger_across_three_runs(db: duckdb.DuckDBPyConnection, folder: Path) -
 def test_referrals_recorded_once(db: duckdb.DuckDBPyConnection, folder: Path) -> None:
     ingest(db, folder, "clues", [_clue("XS9", "淄博恒利农业", "约180人", "约80万元", "老板跑路了，无法兑付")])
     db.execute("INSERT INTO entity_links VALUES ('clue', 'XS9', ?, 'name', 0.9, 'r0')", [U5])
+    db.execute("INSERT INTO clue_signals (clue_id, money_related) VALUES ('XS9', TRUE)")  # pooling evidence
     score(db, "r1", [(U1, "高风险", 90), (U5, "中风险", 45), (U2, "低风险", 20)])
     report = export(db, "police-referrals", folder / "police.csv")
     rows = {r["统一社会信用代码"]: r for r in csv_rows(folder / "police.csv")}
@@ -224,7 +223,7 @@ def test_referrals_recorded_once(db: duckdb.DuckDBPyConnection, folder: Path) ->
     assert rows[U5]["核查结论"] == "未核查" and "150人以上" in rows[U5]["认定依据"]
     assert "100万元以上" not in rows[U5]["认定依据"] and rows[U5]["涉及人数"] == "180"
     export(db, "police-referrals", folder / "police.xlsx")
-    sql = "SELECT count(*) FROM ledger_events WHERE event = '移送公安' AND source = 'referral'"
+    sql = "SELECT count(*) FROM ledger_events WHERE event = '建议移送' AND source = 'referral'"
     assert scalar(db, sql) == 2
 
 
@@ -259,15 +258,16 @@ def test_inspection_list_sheets_order_and_tiers(db: duckdb.DuckDBPyConnection, f
     assert report.rows == 4 and report.kind == "xlsx"
     book = openpyxl.load_workbook(folder / "list.xlsx")
     assert book.sheetnames[0] == "汇总"
-    assert set(book.sheetnames) == {"汇总", "商务服务业", "餐饮业", "农业", "其他"}
+    sections = ["A 农、林、牧、渔业", "H 住宿和餐饮业", "L 租赁和商务服务业", "其他（未分类）"]
+    assert book.sheetnames == ["汇总", *sections, "字段说明"]  # GB/T 4754 门类 in the standard's order
     summary = [r for r in book["汇总"].iter_rows(values_only=True)]
     assert summary[0] == ("所属行业", "高风险", "中风险", "合计")
     assert ("合计", 2, 2, 4) in summary and any(r[0] == "运行批次" and r[1] == "r1" for r in summary)
     assert any(r[0] == "生成时间" for r in summary)
-    lead = xlsx_rows(folder / "list.xlsx", "其他")
+    lead = xlsx_rows(folder / "list.xlsx", "其他（未分类）")
     assert lead[0]["主体类型"] == "无照经营线索" and lead[0]["统一社会信用代码"] is None
     assert lead[0]["经营地址"] == "萌水镇萌山路12号"
-    u1 = xlsx_rows(folder / "list.xlsx", "商务服务业")[0]
+    u1 = xlsx_rows(folder / "list.xlsx", "L 租赁和商务服务业")[0]
     assert u1["主要风险因素"] == "涉众人数较多；资金快进快出；含敏感字样" and u1["是否在省清单"] == "是"
     assert u1["涉及人数"] == 312 and u1["涉及金额(万元)"] == 1842 and u1["关联预警数"] == 1
     export(db, "inspection-list", folder / "all.csv", min_tier="低")
@@ -307,7 +307,7 @@ def test_bad_input(db: duckdb.DuckDBPyConnection, folder: Path) -> None:
 PAYLOAD_COLUMNS = {
     "inspection-list": [
         "主体名称",
-        "所属行业",
+        "登记行业",  # 所属行业 is the GB/T 4754 section the raw text maps to
         "所属镇街",
         "网格",
         "经营地址",
@@ -396,7 +396,7 @@ def test_masking_and_unmask_recorded(db: duckdb.DuckDBPyConnection, folder: Path
     assert police[0]["证件号码"] == "370303********1234"
     assert scalar(db, "SELECT count(*) FROM ledger_events WHERE event = '导出未脱敏'") == 0
     export(db, "inspection-list", folder / "clear.xlsx", unmask=True)
-    clear = xlsx_rows(folder / "clear.xlsx", "商务服务业")[0]
+    clear = xlsx_rows(folder / "clear.xlsx", "L 租赁和商务服务业")[0]
     assert clear["联系电话"] == "13812345678" and clear["证件号码"] == "370303196501011234"
     events = read(db, "SELECT subject_id, source, detail FROM ledger_events WHERE event = '导出未脱敏'")
     assert events.height == 1 and events["source"][0] == "unmask"

@@ -195,15 +195,15 @@ def test_explanations_carry_evidence() -> None:
 @pytest.mark.parametrize(
     ("row", "department"),
     [
-        ({"payer_count": 600}, "公安分局"),
-        ({"stability_signal": 1.0}, "公安分局"),
+        ({"payer_count": 600}, "属地镇街"),  # 低风险: not a criminal sign by itself
+        ({"stability_signal": 1.0}, "属地镇街"),
         ({"alert_count": 2, "payer_count": 40, "alert_types": "分散转入集中转出"}, "税务局"),
         ({"keyword_score": 90, "keyword_reason": "含「财富」", "industry": "金融业"}, "市场监管局"),
         ({"nine_term_hits": 1, "keyword_score": 20}, "经济发展局"),
         ({"registry_fundraising_lawsuits": 1}, "经济发展局"),
         ({"money_clue_count": 6, "channel_count": 3, "days_since_last_clue": 3}, "属地镇街"),
         ({"subject_kind": "lead", "nine_term_hits": 1, "keyword_score": 20}, "市场监管局"),
-        ({"subject_kind": "lead", "payer_count": 600}, "公安分局"),
+        ({"subject_kind": "lead", "payer_count": 600}, "市场监管局"),  # 无照经营, below 高风险
         ({}, "属地镇街"),
     ],
 )
@@ -350,6 +350,7 @@ _LOUD: dict[str, object] = {
     "channel_count": 2,
     "days_since_last_clue": 10,
 }
+_MEDIUM: dict[str, object] = {"money_clue_count": 1, "channel_count": 1, "days_since_last_clue": 10}
 _DAY = dt.date(2025, 7, 1)
 
 
@@ -358,8 +359,21 @@ _DAY = dt.date(2025, 7, 1)
     [
         (_QUIET, "确认非法集资", None, "高风险", "现场核查结论：2025-07-01核查确认非法集资，定为高风险"),
         (_LOUD, "确认非法集资", None, "高风险", "现场核查结论：2025-07-01核查确认非法集资"),
-        (_LOUD, "未发现问题", None, "低风险", "现场核查结论：2025-07-01核查未发现问题"),
-        (_LOUD, "未发现问题", dt.date(2025, 6, 1), "低风险", "现场核查结论：2025-07-01核查未发现问题"),
+        (
+            _LOUD,
+            "未发现问题",
+            None,
+            "中风险",
+            "现场核查结论：2025-07-01核查未发现问题，此后无新的预警或线索，等级由高风险下调",
+        ),
+        (_LOUD, "未发现问题", dt.date(2025, 6, 1), "中风险", "现场核查结论：2025-07-01核查未发现问题"),
+        (
+            _MEDIUM,
+            "未发现问题",
+            None,
+            "低风险",
+            "现场核查结论：2025-07-01核查未发现问题，此后无新的预警或线索，等级由中风险下调",
+        ),
         (_LOUD, "未发现问题", dt.date(2025, 8, 1), "高风险", None),  # new evidence after the inspection
         (_QUIET, "未发现问题", None, "无明显风险", None),  # already low: the outcome changes nothing
         (_LOUD, "存在风险隐患", None, "高风险", None),
@@ -395,6 +409,6 @@ def test_confirmed_outranks_the_licensed_cap_and_every_floor() -> None:
 
 
 def test_outcome_tiers_must_exist() -> None:
-    config = replace(load_config(), outcomes=Outcomes(confirmed_tier="极高风险"))
+    config = replace(load_config(), outcomes=Outcomes(confirmed_tier="极高风险"))  # not a tier of tiers.toml
     with pytest.raises(ValueError, match="极高风险"):
         _validate(config)

@@ -4,7 +4,8 @@
 with BOM), masks personal numbers unless `unmask=True` (and then records a '导出未脱敏' ledger event),
 and never lets a cell become a formula. Options:
 - every kind: `run_id` (default: the latest scored run), `unmask` (default False);
-- inspection-list: `min_tier` (高风险/中风险/低风险/无明显风险 or 高/中/低/无; default 中风险);
+- inspection-list: `min_tier` (高风险/中风险/低风险/无明显风险 or 高/中/低/无; default 中风险), `town` and
+  `grid` (one 镇街 / 网格, or several separated by commas; default all);
 - province-push: `unit` (推送单位), `pushed_on` (date; default today);
 - police-referrals: `referred_on` (date; default today).
 """
@@ -42,7 +43,7 @@ WRITERS: dict[str, Callable[..., int]] = {
     "warning-list": write_warning_list,
 }
 OPTIONS: dict[str, set[str]] = {
-    "inspection-list": {"min_tier", "run_id", "unmask"},
+    "inspection-list": {"min_tier", "run_id", "unmask", "town", "grid"},
     "province-push": {"unit", "run_id", "pushed_on", "unmask"},
     "police-referrals": {"run_id", "referred_on", "unmask"},
     "warning-list": {"run_id", "unmask"},

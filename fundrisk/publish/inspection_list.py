@@ -1,58 +1,91 @@
-"""The key on-site inspection list (现场核查重点机构名单) of the latest run.
+"""The key on-site inspection list (现场核查重点机构名单): who to visit, and where each case stands.
 
-Subjects at or above the minimum tier, highest expected yield of an inspection first (score when the
-run has no expected yield). The .xlsx carries a 汇总 sheet (tier × industry counts, run, time,
-totals) and one sheet per industry category (所属行业; unknown → 其他).
+Subjects of the run at or above the minimum tier, highest expected yield of an inspection first (score
+when the run has no expected yield), each with its case state (fundrisk.warehouse.case_store): the
+latest inspection, 处置状态 and 整改期限. A closed case (已销号) leaves the working list; its history stays
+in the ledger. `town` / `grid` narrow the list to one 镇街 or 网格. The .xlsx carries a 汇总 sheet,
+one sheet per GB/T 4754-2017 section (门类) and a 字段说明 sheet; the columns and their explanations
+are data (inspection_fields.toml).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
+import tomllib
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
+from enrichers.industries import section_order
+from fundrisk.errors import BadInput
 from fundrisk.publish.safety import protect, safe_sheet_name
-from fundrisk.publish.subjects import TIER_RANK, TIERS, parse_tier, resolve_run, scored_subjects, yes_no
+from fundrisk.publish.subjects import (
+    TIER_RANK,
+    TIERS,
+    parse_tier,
+    resolve_run,
+    scored_subjects,
+    yes_no,
+)
 from fundrisk.publish.writers import Sheet, export_format, write_csv, write_xlsx
+from fundrisk.warehouse.case_store import STATUSES, case_states, with_case_states
+from fundrisk.warehouse.publish_store import known_places
 
 SUMMARY_SHEET = "汇总"
-COLUMNS = {
-    "tier": "风险等级",
-    "score": "风险评分",
-    "name": "主体名称",
-    "uscc": "统一社会信用代码",
-    "subject_type": "主体类型",
-    "industry": "所属行业",
-    "town": "所属镇街",
-    "grid": "网格",
-    "address": "经营地址",
-    "legal_rep": "法定代表人",
-    "legal_rep_id": "证件号码",
-    "phone": "联系电话",
-    "top_reasons": "主要风险因素",
-    "terms": "命中敏感词",
-    "clue_count": "关联线索数",
-    "alert_count": "关联预警数",
-    "people": "涉及人数",
-    "amount_wan": "涉及金额(万元)",
-    "on_list_text": "是否在省清单",
-    "department": "建议核查部门",
-    "disposal": "建议处置措施",
-}
+FIELD_SHEET = "字段说明"
+CLOSED = "已销号"
+FIELDS_FILE = Path(__file__).with_name("inspection_fields.toml")
+FIELDS: list[dict[str, str]] = tomllib.loads(FIELDS_FILE.read_text(encoding="utf-8"))["column"]
+COLUMNS = {f["field"]: f["header"] for f in FIELDS}
+_SPLIT = r"[,，、;；\s]+"
 
 
 def inspection_frame(
-    con: duckdb.DuckDBPyConnection, run_id: str, min_tier: str = "中风险", unmask: bool = False
-) -> tuple[pl.DataFrame, pl.Series]:
-    """The protected export table (Chinese headers) and, row for row, each row's industry category."""
-    subjects = scored_subjects(con, run_id, min_tier).with_columns(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    min_tier: str = "中风险",
+    unmask: bool = False,
+    town: str | None = None,
+    grid: str | None = None,
+    as_of: dt.date | None = None,
+) -> tuple[pl.DataFrame, pl.Series, int]:
+    """(protected table with Chinese headers, each row's industry section, closed cases left out)."""
+    subjects = scored_subjects(con, run_id, min_tier)
+    if town or grid:
+        places = known_places(con)
+        subjects = _place_filter(subjects, places, "town", town, "镇街") if town else subjects
+        subjects = _place_filter(subjects, places, "grid", grid, "网格") if grid else subjects
+    subjects = with_case_states(subjects, case_states(con, as_of))
+    closed = subjects.filter(pl.col("status") == CLOSED).height
+    subjects = subjects.filter(pl.col("status") != CLOSED).with_columns(
         yes_no(pl.col("on_list")).alias("on_list_text")
     )
     table = subjects.select([pl.col(k).alias(v) for k, v in COLUMNS.items()])
-    safe = protect(table, {"证件号码": "id", "联系电话": "phone"}, codes=["统一社会信用代码"], unmask=unmask)
-    return safe, subjects["industry"]
+    codes = ["统一社会信用代码", "线索编号"]
+    safe = protect(table, {"证件号码": "id", "联系电话": "phone"}, codes=codes, unmask=unmask)
+    return safe, subjects["industry_section"], closed
+
+
+def _place_filter(
+    frame: pl.DataFrame, places: pl.DataFrame, column: str, wanted: str, label: str
+) -> pl.DataFrame:
+    """Rows whose town (or grid) is one of the comma-separated values.
+
+    A value that no registration or clue names is a usage error (a typo); a known one may simply have no
+    subject on the list. A town also matches by its start (萌水 → 萌水镇), a grid by its end (第3网格).
+    """
+    values = [v for v in re.split(_SPLIT, wanted.strip()) if v]
+    place = pl.col(column).fill_null("").str.strip_chars()
+    part = (lambda v: place.str.starts_with(v)) if column == "town" else (lambda v: place.str.ends_with(v))
+    for value in values:
+        if places.filter((place == value) | part(value)).height == 0:
+            known = places[column].drop_nulls().unique().sort().head(12).to_list()
+            hint = f"，数据中的{label}有：{'、'.join(known)}" if known else ""
+            raise BadInput(f"未找到{label}「{value}」{hint}")
+    keep = pl.any_horizontal([(place == v) | part(v) for v in values]) if values else pl.lit(True)
+    return frame.filter(keep)
 
 
 def write_inspection_list(
@@ -61,47 +94,55 @@ def write_inspection_list(
     min_tier: str = "中风险",
     unmask: bool = False,
     run_id: str | None = None,
+    town: str | None = None,
+    grid: str | None = None,
+    as_of: dt.date | None = None,
 ) -> int:
     """Write the list to .csv or .xlsx (by suffix); returns the number of subjects listed."""
     fmt = export_format(path)
     floor = parse_tier(min_tier)
     run = resolve_run(con, run_id)
-    table, industries = inspection_frame(con, run, floor, unmask)
+    table, sections, closed = inspection_frame(con, run, floor, unmask, town, grid, as_of)
     if fmt == "csv":
         write_csv(table, path)
         return table.height
-    taken = {SUMMARY_SHEET}
-    sheets = [_summary(table, industries, run, floor)]
-    grouped = table.with_columns(industries.alias("_industry"))
-    for industry in _industry_order(industries):
-        part = grouped.filter(pl.col("_industry") == industry).drop("_industry")
-        sheets.append(Sheet.from_frame(safe_sheet_name(industry, taken), part))
+    taken = {SUMMARY_SHEET, FIELD_SHEET}
+    notes = {"运行批次": run, "最低风险等级": floor, "镇街筛选": town or "全部", "网格筛选": grid or "全部"}
+    sheets = [_summary(table, sections, notes, closed)]
+    grouped = table.with_columns(sections.alias("_section"))
+    for section in section_order(sections):
+        part = grouped.filter(pl.col("_section") == section).drop("_section")
+        sheets.append(Sheet.from_frame(safe_sheet_name(section, taken), part))
+    sheets.append(_field_sheet())
     write_xlsx(sheets, path)
     return table.height
 
 
-def _industry_order(industries: pl.Series) -> list[str]:
-    """Industries by how many subjects they hold, most first, then by name."""
-    counts = industries.value_counts(name="n").sort(["n", industries.name], descending=[True, False])
-    return [str(v) for v in counts[industries.name].to_list()]
-
-
-def _summary(table: pl.DataFrame, industries: pl.Series, run_id: str, floor: str) -> Sheet:
-    """Counts per industry × tier with totals, then the run id, the time and the tier floor."""
+def _summary(table: pl.DataFrame, sections: pl.Series, notes: dict[str, str], closed: int) -> Sheet:
+    """Counts per section × tier with totals, then the run, filters, time and the case states."""
+    floor = notes["最低风险等级"]
     tiers = [t for t in TIERS if TIER_RANK[t] >= TIER_RANK[floor]]
-    frame = pl.DataFrame({"industry": industries, "tier": table["风险等级"]})
-    order = _industry_order(industries)
-    labels = protect(pl.DataFrame({"v": order}, schema={"v": pl.String}), unmask=True)["v"].to_list()
+    frame = pl.DataFrame({"section": sections, "tier": table["风险等级"], "status": table["处置状态"]})
+    order = section_order(sections)
     rows: list[list[object]] = []
-    for industry, label in zip(order, labels, strict=True):
-        part = frame.filter(pl.col("industry") == industry)
+    for section in order:
+        part = frame.filter(pl.col("section") == section)
         counts = [part.filter(pl.col("tier") == t).height for t in tiers]
-        rows.append([label, *counts, sum(counts)])
+        rows.append([section, *counts, sum(counts)])
     totals = [frame.filter(pl.col("tier") == t).height for t in tiers]
     rows.append(["合计", *totals, sum(totals)])
     rows.append([])
-    rows.append(["运行批次", run_id])
+    rows.extend([k, v] for k, v in notes.items())
     rows.append(["生成时间", dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S")])
-    rows.append(["最低风险等级", floor])
     rows.append(["名单主体总数", table.height])
-    return Sheet(SUMMARY_SHEET, ["所属行业", *tiers, "合计"], rows, {0: 24})
+    rows.extend(
+        [f"处置状态：{s}", frame.filter(pl.col("status") == s).height] for s in STATUSES if s != CLOSED
+    )
+    rows.append(["已销号（不列入名单，见动态管理台账）", closed])
+    return Sheet(SUMMARY_SHEET, ["所属行业", *tiers, "合计"], rows, {0: 36}, filtered_rows=len(order))
+
+
+def _field_sheet() -> Sheet:
+    """What each column of the list means (inspection_fields.toml), in column order."""
+    rows = [[f["header"], f["description"]] for f in FIELDS]
+    return Sheet(FIELD_SHEET, ["字段", "说明"], rows, {0: 18, 1: 100})

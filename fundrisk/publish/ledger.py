@@ -5,7 +5,9 @@
   (a subject first seen at 无明显风险 is not a change; first seen at 低风险 or above is, with no previous tier);
 - `ledger_subjects` holds the current tier, when the subject was first flagged (低风险 or above) and the last run;
 - `ledger_events` mirrors the `actions` input (source 'actions'); pushes, referrals and unmasked exports
-  add their own events when they happen.
+  add their own events when they happen. An export records a proposal or a sending (建议移送, 已推送),
+  never a disposal: 移送公安 and the other disposals come only from `actions` (or a reviewed decision),
+  and export events an older database recorded under a disposal's name are renamed here.
 Running it twice for the same run adds nothing.
 """
 
@@ -19,7 +21,8 @@ import polars as pl
 
 from fundrisk.warehouse.db import scalar
 from fundrisk.warehouse.frames import read
-from fundrisk.warehouse.publish_store import TIER_RANK_SQL, record_events
+from fundrisk.warehouse.publish_store import TIER_RANK_SQL, record_events, rename_export_events
+from fundrisk.warehouse.runs_store import is_older_than_any
 
 CLOSING_EVENTS = ("复查", "销号")
 
@@ -99,6 +102,7 @@ def update_ledger(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]
     """Record the run's tier changes, refresh the subjects and mirror the actions input (idempotent)."""
     now = dt.datetime.now()
     params: dict[str, object] = {"run": run_id, "now": now}
+    rename_export_events(con)
     if _is_stale(con, run_id):  # an older run replayed after a newer one must not rewrite the present
         return {
             "run_id": run_id,
@@ -130,14 +134,9 @@ def update_ledger(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]
 
 
 def _is_stale(con: duckdb.DuckDBPyConnection, run_id: str) -> bool:
-    """True when the ledger already holds a run scored after this one."""
-    sql = """
-        SELECT (SELECT max(scored_at) FROM risk_scores WHERE run_id = ?)
-            < (SELECT max(r.scored_at) FROM risk_scores r
-               WHERE r.run_id IN (SELECT DISTINCT last_run FROM ledger_subjects) AND r.run_id <> ?)
-    """
-    rows = con.execute(sql, [run_id, run_id]).fetchall()
-    return bool(rows and rows[0][0])
+    """True when the ledger already holds a run that started after this one."""
+    last_runs = read(con, "SELECT DISTINCT last_run FROM ledger_subjects WHERE last_run IS NOT NULL")
+    return is_older_than_any(con, run_id, last_runs["last_run"].to_list())
 
 
 def overdue_rectifications(con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None) -> pl.DataFrame:

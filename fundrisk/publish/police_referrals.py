@@ -1,17 +1,21 @@
-"""Criminal leads referred to the police (移送公安).
+"""Criminal leads proposed for referral to the police (移送公安线索, 建议移送).
 
-A subject is referred when its latest on-site inspection concluded 确认非法集资, or when, at 中风险 or
-above, its evidence meets a prosecution threshold of 《最高人民法院关于审理非法集资刑事案件具体应用法律
-若干问题的解释》(2022) 第三条: 非法吸收或者变相吸收公众存款数额在100万元以上, 对象150人以上, or 给存款人
-造成直接经济损失数额在50万元以上. Amounts are the larger of linked inflows and claimed amounts; people
-the larger of distinct payers and claimed participants; the loss is inflow net of outflow, or the
-claimed amount when clues carry 无法兑付-type signals. 认定依据 says which basis applies. Each referred
-subject is recorded once as a ledger event (移送公安, source 'referral').
+A subject is listed when its latest on-site inspection concluded 确认非法集资, or when, at 中风险 or above,
+it shows evidence of pooling public money AND its facts meet a prosecution threshold of
+《最高人民法院关于审理非法集资刑事案件具体应用法律若干问题的解释》(2022) 第三条 (amount, people or direct
+loss; the figures live in scoring/scales.py). Evidence of pooling (referral.toml): multi-payer fund-flow
+alerts with a pooling pattern, or a money-related clue that names an amount; a headcount alone is never a
+case (a parcel station with thousands of small payers). 认定依据 states the threshold and the evidence.
+
+Exporting the list is a proposal, not a disposal: each listed subject is recorded once as a ledger event
+建议移送 (source 'referral'). 移送公安 in the ledger comes only from the actions input (or a reviewed
+decision).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import tomllib
 from pathlib import Path
 
 import duckdb
@@ -20,15 +24,24 @@ import polars as pl
 from fundrisk.publish.safety import protect
 from fundrisk.publish.subjects import TIER_RANK, resolve_run, scored_subjects, tier_rank
 from fundrisk.publish.writers import export_format, write_frame
-from fundrisk.warehouse.publish_store import record_events, recorded_subjects
+from fundrisk.warehouse.publish_store import (
+    REFERRAL_EVENT,
+    record_events,
+    recorded_subjects,
+    rename_export_events,
+)
+from scoring.factors import multi_payer
+from scoring.scales import LEGAL_LOSS_YUAN, LEGAL_MONEY_YUAN, LEGAL_PEOPLE
 
 CONFIRMED = "确认非法集资"
-AMOUNT_YUAN = 1_000_000.0
-PEOPLE = 150
-LOSS_YUAN = 500_000.0
+AMOUNT_YUAN = LEGAL_MONEY_YUAN[1]  # 第三条: 非法吸收或者变相吸收公众存款数额
+PEOPLE = LEGAL_PEOPLE[1]  # 第三条: 对象人数
+LOSS_YUAN = LEGAL_LOSS_YUAN  # 第三条: 给存款人造成直接经济损失数额
 NON_PAYMENT = "无法兑付|不能兑付|兑付困难|拒不兑付|提现困难|逾期|跑路"
 LAW = "2022年非法集资刑事案件司法解释第三条"
-EVENT = "移送公安"
+EVENT = REFERRAL_EVENT
+EVIDENCE_DTYPES = {"alert_types": pl.String, "single_payer_alerts": pl.Int64, "money_clue_count": pl.Int64}
+RULES = tomllib.loads((Path(__file__).with_name("referral.toml")).read_text(encoding="utf-8"))
 COLUMNS = {
     "uscc": "统一社会信用代码",
     "name": "主体名称",
@@ -52,9 +65,46 @@ def _wan(expr: pl.Expr) -> pl.Expr:
     return text.str.replace(r"\.0$", "")
 
 
+def _wan_label(yuan: float) -> str:
+    return f"{yuan / 1e4:g}万元"
+
+
+def _has_type(types: list[str]) -> pl.Expr:
+    alert_types = pl.col("alert_types").fill_null("")
+    return pl.any_horizontal([alert_types.str.contains(t, literal=True) for t in types] or [pl.lit(False)])
+
+
+def pooling_evidence() -> pl.Expr:
+    """Text naming the evidence that public money is pooled (empty when there is none)."""
+    alerts = RULES["alerts"]
+    inflow, outflow = pl.col("inflow_yuan").fill_null(0.0), pl.col("outflow_yuan").fill_null(0.0)
+    passes_on = (outflow >= alerts["pass_through_share"] * inflow) & (inflow > 0)
+    pooled = multi_payer() & (
+        _has_type(alerts["pooling_types"]) | (_has_type(alerts["pass_through_types"]) & passes_on)
+    )
+    claimed = (pl.col("money_clue_count").fill_null(0) > 0) & (pl.col("claimed_amount_yuan").fill_null(0) > 0)
+    return pl.concat_str(
+        [
+            pl.when(pooled).then(pl.format("资金异动预警显示多名对手方转入且存在{}", pl.col("alert_types"))),
+            pl.when(claimed).then(
+                pl.format("涉资金线索反映涉及金额约{}万元", _wan(pl.col("claimed_amount_yuan")))
+            ),
+        ],
+        separator="，",
+        ignore_nulls=True,
+    )
+
+
 def referral_frame(con: duckdb.DuckDBPyConnection, run_id: str) -> pl.DataFrame:
-    """Subjects that meet a referral basis, with 认定依据 and 核查结论 (English columns)."""
-    subjects = scored_subjects(con, run_id, "无明显风险")
+    """Subjects of the run that meet a referral basis, with 认定依据 and 核查结论 (English columns)."""
+    return select_referrals(scored_subjects(con, run_id, "无明显风险"))
+
+
+def select_referrals(subjects: pl.DataFrame) -> pl.DataFrame:
+    """The referral rule over scored subjects (publish.subjects.scored_subjects columns)."""
+    for column, dtype in EVIDENCE_DTYPES.items():  # a database from before the evidence columns
+        if column not in subjects.columns:
+            subjects = subjects.with_columns(pl.lit(None, dtype=dtype).alias(column))
     conclusion = pl.coalesce(pl.col("latest_conclusion"), pl.col("inspection_conclusion"))
     non_payment = pl.col("stability_terms").fill_null("").str.contains(NON_PAYMENT)
     net = (pl.col("inflow_yuan").fill_null(0.0) - pl.col("outflow_yuan").fill_null(0.0)).clip(lower_bound=0.0)
@@ -62,29 +112,42 @@ def referral_frame(con: duckdb.DuckDBPyConnection, run_id: str) -> pl.DataFrame:
     frame = subjects.with_columns(
         conclusion.alias("conclusion"),
         pl.max_horizontal(net, claimed).alias("loss_yuan"),
+        pooling_evidence().alias("evidence"),
     )
-    risky = tier_rank(pl.col("tier")) >= TIER_RANK["中风险"]
-    confirmed = pl.col("conclusion") == CONFIRMED
-    by_amount = risky & (pl.col("amount_yuan") >= AMOUNT_YUAN)
-    by_people = risky & (pl.col("people") >= PEOPLE)
-    by_loss = risky & (pl.col("loss_yuan") >= LOSS_YUAN)
+    confirmed = (pl.col("conclusion") == CONFIRMED).fill_null(False)
+    eligible = (tier_rank(pl.col("tier")) >= TIER_RANK["中风险"]) & (pl.col("evidence") != "")
+    by_amount = eligible & (pl.col("amount_yuan") >= AMOUNT_YUAN)
+    by_people = eligible & (pl.col("people") >= PEOPLE)
+    by_loss = eligible & (pl.col("loss_yuan") >= LOSS_YUAN)
     thresholds = pl.concat_str(
         [
             pl.when(by_amount).then(
-                pl.format("非法吸收公众存款数额约{}万元（100万元以上）", _wan(pl.col("amount_yuan")))
+                pl.format(
+                    "非法吸收公众存款数额约{}万元（{}以上）",
+                    _wan(pl.col("amount_yuan")),
+                    pl.lit(_wan_label(AMOUNT_YUAN)),
+                )
             ),
-            pl.when(by_people).then(pl.format("涉及对象约{}人（150人以上）", pl.col("people"))),
-            pl.when(by_loss).then(pl.format("直接经济损失约{}万元（50万元以上）", _wan(pl.col("loss_yuan")))),
+            pl.when(by_people).then(
+                pl.format("涉及对象约{}人（{}人以上）", pl.col("people"), pl.lit(f"{PEOPLE:g}"))
+            ),
+            pl.when(by_loss).then(
+                pl.format(
+                    "直接经济损失约{}万元（{}以上）", _wan(pl.col("loss_yuan")), pl.lit(_wan_label(LOSS_YUAN))
+                )
+            ),
         ],
         separator="、",
         ignore_nulls=True,
     )
     bases = [
         pl.when(confirmed).then(pl.lit("现场核查结论为确认非法集资")),
-        pl.when(thresholds != "").then(pl.format("达到{}立案追诉标准：{}", pl.lit(LAW), thresholds)),
+        pl.when(thresholds != "").then(
+            pl.format("达到{}立案追诉标准：{}；集资证据：{}", pl.lit(LAW), thresholds, pl.col("evidence"))
+        ),
     ]
     return (
-        frame.filter(confirmed.fill_null(False) | by_amount | by_people | by_loss)
+        frame.filter(confirmed | by_amount | by_people | by_loss)
         .with_columns(
             pl.concat_str(bases, separator="；", ignore_nulls=True).alias("basis"),
             pl.col("conclusion").fill_null("未核查").alias("conclusion_text"),
@@ -101,13 +164,14 @@ def write_police_referrals(
     unmask: bool = False,
     referred_on: dt.date | None = None,
 ) -> int:
-    """Write the referral list (.csv or .xlsx) and record new referrals in the ledger; returns the rows."""
+    """Write the list (.csv or .xlsx) and record newly proposed referrals (建议移送); returns the rows."""
     export_format(path)
     run = resolve_run(con, run_id)
     rows = referral_frame(con, run)
     table = rows.select([pl.col(k).alias(v) for k, v in COLUMNS.items()])
     safe = protect(table, {"证件号码": "id"}, codes=["统一社会信用代码"], unmask=unmask)
     write_frame(safe, path, sheet_name="移送名单")
+    rename_export_events(con)  # an older file's 移送公安 export events become 建议移送 first
     known = recorded_subjects(con, EVENT, "referral")
     new = rows.join(known, on=["subject_kind", "subject_id"], how="anti")
     if new.height:

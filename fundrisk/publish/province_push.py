@@ -5,7 +5,8 @@ so unregistered operators (leads) stay in the district's own lists (inspection l
 An entity is pushed when its latest tier is 中风险 or above, it is not on the provincial 金安工程 list
 (by code or by normalised name), and it has not been pushed before at the same or a higher tier, so a
 second export right after the first holds no rows, and an entity is pushed again only when its tier
-rises. Every pushed row is recorded in `pushes` and as a ledger event (推送省监测中心).
+rises. Every pushed row is recorded in `pushes` and as a ledger event 已推送 (source 'push'): a record that
+the list was sent, not a disposal.
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ from fundrisk.publish.safety import protect
 from fundrisk.publish.subjects import resolve_run, scored_subjects, tier_rank
 from fundrisk.publish.writers import export_format, write_frame
 from fundrisk.settings import get_settings
-from fundrisk.warehouse.publish_store import pushed_ranks, record_pushes
+from fundrisk.warehouse.publish_store import PUSH_EVENT, pushed_ranks, record_pushes
 
 DEFAULT_UNIT = "文昌湖区防范和处置非法集资工作领导小组办公室"
 ALERT_CHANNEL = "资金异动监测"
-EVENT = "推送省监测中心"
+EVENT = PUSH_EVENT
 COLUMNS = {
     "uscc": "统一社会信用代码",
     "name": "企业名称",

@@ -18,6 +18,7 @@ from fundrisk.publish.ledger import overdue_rectifications
 from fundrisk.publish.subjects import TIERS
 from fundrisk.publish.svg import bar_chart
 from fundrisk.warehouse.frames import read
+from fundrisk.warehouse.runs_store import latest_run, scored_runs
 
 STYLE = (
     "body{font-family:sans-serif;max-width:960px;margin:2em auto;color:#222}"
@@ -38,10 +39,33 @@ def _table(frame: pl.DataFrame) -> str:
 
 
 def _latest_run(con: duckdb.DuckDBPyConnection) -> str:
-    runs = read(con, "SELECT run_id FROM risk_scores ORDER BY scored_at DESC LIMIT 1")
-    if runs.height == 0:
+    run = latest_run(con)
+    if run is None:
         raise BadInput("数据库中还没有风险评分，请先运行 fundrisk run")
-    return str(runs["run_id"][0])
+    return run
+
+
+# Disposal progress: 移送公安 is a disposal and comes from the actions input only; the exports' records
+# (建议移送 from the referral list, pushes to the province) are shown apart and labelled as such. An older
+# file may still name its referral-export events 移送公安 (source 'referral') until the ledger next runs.
+_PROGRESS_SQL = """
+SELECT
+    (SELECT count(DISTINCT uscc) FROM pushes) AS pushed,
+    (SELECT count(DISTINCT (subject_kind, subject_id)) FROM ledger_events
+        WHERE source = 'referral' AND event IN ('建议移送', '移送公安')) AS proposed,
+    (SELECT count(DISTINCT uscc) FROM actions WHERE action = '移送公安') AS referred
+"""
+
+
+def _trend(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """高/中风险 counts per run, oldest run first (runs ordered by start time, not by their random ids)."""
+    counts = read(
+        con,
+        "SELECT run_id, count(*) FILTER (WHERE tier = '高风险') AS high, "
+        "count(*) FILTER (WHERE tier = '中风险') AS medium FROM risk_scores GROUP BY run_id",
+    )
+    order = pl.DataFrame({"run_id": scored_runs(con)}, schema={"run_id": pl.String}).with_row_index("seq")
+    return order.join(counts, on="run_id", how="inner").sort("seq")
 
 
 def build_report(con: duckdb.DuckDBPyConnection) -> str:
@@ -57,16 +81,9 @@ def build_report(con: duckdb.DuckDBPyConnection) -> str:
         "GROUP BY 1 ORDER BY 2 DESC, 3 DESC",
         [run_id],
     )
-    trend = read(
-        con,
-        "SELECT run_id, min(scored_at) AS first_scored, count(*) FILTER (WHERE tier = '高风险') AS high, "
-        "count(*) FILTER (WHERE tier = '中风险') AS medium FROM risk_scores GROUP BY run_id ORDER BY first_scored",
-    )
+    trend = _trend(con)
     actions = read(con, "SELECT action, count(*) AS n FROM actions GROUP BY action ORDER BY n DESC")
-    pushes = read(con, "SELECT count(DISTINCT uscc) AS n FROM pushes")["n"][0]
-    referrals = read(
-        con, "SELECT count(DISTINCT subject_id) AS n FROM ledger_events WHERE event = '移送公安'"
-    )["n"][0]
+    pushed, proposed, referred = read(con, _PROGRESS_SQL).row(0)
     top = read(
         con,
         "SELECT name AS 主体名称, subject_id AS 代码或线索编号, tier AS 风险等级, round(score, 1) AS 风险评分, "
@@ -88,7 +105,8 @@ def build_report(con: duckdb.DuckDBPyConnection) -> str:
             [(f"{r['run_id']} 中风险", float(r["medium"])) for r in trend.iter_rows(named=True)], " 家"
         ),
         "<h2>四、处置进展</h2>",
-        f"<p>已向省金融监测运行中心推送 {pushes} 家，移送公安 {referrals} 家，逾期未整改 {overdue.height} 家。</p>",
+        f"<p>已移送公安 {referred} 家（据处置台账）；建议移送公安 {proposed} 家（已导出移送公安线索名单，"
+        f"尚待处置台账确认）；已推送省金融监测运行中心 {pushed} 家；逾期未整改 {overdue.height} 家。</p>",
         bar_chart([(str(a), float(n)) for a, n in actions.iter_rows()], " 次"),
         "<h2>五、重点核查对象（前 30 名）</h2>",
         _table(top),

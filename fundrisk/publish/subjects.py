@@ -8,9 +8,11 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
+from enrichers.industries import industry_section
 from enrichers.names import name_parts
 from fundrisk.errors import BadInput
 from fundrisk.stages.features import build_features
+from fundrisk.warehouse.features_store import load_run_features
 from fundrisk.warehouse.publish_store import (
     latest_run_id,
     provincial_entries,
@@ -45,6 +47,8 @@ FEATURE_COLUMNS = [
     "stability_terms",
     "inspection_conclusion",
 ]
+# The pooling evidence the police-referral rule reads (publish/police_referrals.py, referral.toml).
+EVIDENCE_COLUMNS = ["alert_types", "single_payer_alerts", "money_clue_count"]
 TOP_REASONS = 3
 
 
@@ -77,8 +81,9 @@ def scored_subjects(
     """Subjects of the run at or above `min_tier`, joined with details, features and sources."""
     floor = TIER_RANK[parse_tier(min_tier)]
     scores = run_scores(con, run_id).filter(tier_rank(pl.col("tier")) >= floor)
-    features = build_features(con)
-    features = features.select(KEYS + [c for c in FEATURE_COLUMNS if c in features.columns])
+    features = run_features(con, run_id)
+    wanted = FEATURE_COLUMNS + EVIDENCE_COLUMNS
+    features = features.select(KEYS + [c for c in wanted if c in features.columns])
     frame = (
         scores.join(subject_details(con), on=KEYS, how="left")
         .join(features, on=KEYS, how="left")
@@ -92,6 +97,12 @@ def scored_subjects(
     )
 
 
+def run_features(con: duckdb.DuckDBPyConnection, run_id: str) -> pl.DataFrame:
+    """The features the run scored (run_features); rebuilt from today's tables only for a run without them."""
+    stored = load_run_features(con, run_id)
+    return stored if stored is not None else build_features(con)
+
+
 def _derive(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> pl.DataFrame:
     """Display columns computed once for every export (whole-column expressions)."""
     num = pl.col
@@ -103,6 +114,8 @@ def _derive(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> pl.DataFrame
     )
     blank = pl.col("industry").is_null() | (pl.col("industry").str.strip_chars() == "")
     frame = frame.with_columns(
+        industry_section(frame["industry"]).alias("industry_section"),
+        pl.when(pl.col("subject_kind") == "lead").then(pl.col("subject_id")).alias("lead_id"),
         pl.coalesce(pl.col("name"), pl.col("score_name")).alias("name"),
         reasons.list.head(TOP_REASONS).list.join("；").alias("top_reasons"),
         pl.when(blank).then(pl.lit("其他")).otherwise(pl.col("industry")).alias("industry"),

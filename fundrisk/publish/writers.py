@@ -28,12 +28,17 @@ WORKBOOK_OPTIONS = {
 
 @dataclass
 class Sheet:
-    """One worksheet: a name, a header row and body rows of str / int / float / None."""
+    """One worksheet: a name, a header row and body rows of str / int / float / None.
+
+    `filtered_rows` limits the autofilter to the first rows of the body (a summary table followed by
+    notes); None covers every row.
+    """
 
     name: str
     header: list[str]
     rows: Iterable[Sequence[object]]
     widths: dict[int, int] = field(default_factory=dict)
+    filtered_rows: int | None = None
 
     @classmethod
     def from_frame(cls, name: str, frame: pl.DataFrame) -> Sheet:
@@ -56,7 +61,11 @@ def write_csv(frame: pl.DataFrame, path: Path) -> None:
 
 
 def write_xlsx(sheets: Sequence[Sheet], path: Path) -> None:
-    """Every cell written with write_string / write_number; the header row bold and frozen."""
+    """Every cell written with write_string / write_number; the header row bold, frozen and filterable.
+
+    Every sheet gets an autofilter over its header and data, so an analyst can narrow any list in
+    Excel or WPS without first selecting the table.
+    """
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     book = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
     try:
@@ -67,9 +76,14 @@ def write_xlsx(sheets: Sequence[Sheet], path: Path) -> None:
                 sheet.write_string(0, j, title, bold)
                 sheet.set_column(j, j, spec.widths.get(j, max(10, 2 * len(title) + 2)))
             sheet.freeze_panes(1, 0)
+            last = 0
             for i, row in enumerate(spec.rows, start=1):
+                last = i
                 for j, value in enumerate(row):
                     write_cell(sheet, i, j, value)
+            if spec.header:
+                rows = last if spec.filtered_rows is None else min(last, spec.filtered_rows)
+                sheet.autofilter(0, 0, rows, len(spec.header) - 1)
     finally:
         book.close()
 

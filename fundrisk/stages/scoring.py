@@ -9,13 +9,18 @@ import duckdb
 import polars as pl
 
 from fundrisk.stages.features import build_features
+from fundrisk.warehouse.features_store import save_run_features
 from fundrisk.warehouse.frames import append, read
+from fundrisk.warehouse.runs_store import previous_run
 from scoring import inspection_order, load_config, score_subjects
 from scoring.engine import SCORE_COLUMNS
 
 
 def run_scoring(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
-    """Score from the current features; risk_scores keeps one row per subject per run (history)."""
+    """Score from the current features; risk_scores and run_features keep one row per subject per run.
+
+    The features are kept with the scores so that an export of this run later shows what it scored.
+    """
     features = build_features(con)
     config = load_config()  # tiers.toml names the tiers; the counts follow it
     result = score_subjects(features, config)
@@ -28,6 +33,7 @@ def run_scoring(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
     )
     con.execute("DELETE FROM risk_scores WHERE run_id = ?", [run_id])
     append(con, "risk_scores", rows)
+    save_run_features(con, run_id, features)
     tiers = dict(rows.group_by("tier").len().iter_rows())
     return {
         "subjects": rows.height,
@@ -43,16 +49,13 @@ def _new_high_risk(con: duckdb.DuckDBPyConnection, run_id: str) -> list[str]:
     frame = read(
         con,
         """
-        WITH previous AS (
-            SELECT max(run_id) AS run_id FROM risk_scores
-            WHERE run_id <> ? AND scored_at < (SELECT min(scored_at) FROM risk_scores WHERE run_id = ?)
-        )
         SELECT now.name FROM risk_scores now
         LEFT JOIN risk_scores before
-          ON before.run_id = (SELECT run_id FROM previous) AND before.subject_id = now.subject_id
-        WHERE now.run_id = ? AND now.tier = '高风险' AND coalesce(before.tier, '') <> '高风险'
+          ON before.run_id = $previous AND before.subject_kind = now.subject_kind
+          AND before.subject_id = now.subject_id
+        WHERE now.run_id = $run AND now.tier = '高风险' AND coalesce(before.tier, '') <> '高风险'
         ORDER BY now.score DESC
         """,
-        [run_id, run_id, run_id],
+        {"run": run_id, "previous": previous_run(con, run_id)},
     )
     return frame["name"].to_list()

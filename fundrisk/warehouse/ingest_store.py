@@ -36,8 +36,13 @@ def write_ingest(
     loaded: pl.DataFrame,
     quarantine: pl.DataFrame,
     record: FileRecord,
-) -> int:
-    """Store one file's outcome in a single transaction; returns how many known records it updated."""
+) -> tuple[int, int]:
+    """Store one file's outcome in a single transaction; returns (records changed, records restated).
+
+    A row that restates its stored current row (same record_key, same values and extra columns; only the
+    bookkeeping differs) is neither an update nor a new history version: the current row, with the file
+    that first brought that version, stays as it is.
+    """
     now = dt.datetime.now()
     stamp = [pl.lit(record.ingest_id).alias("ingest_id"), pl.lit(now).alias("loaded_at")]
     con.register("incoming", loaded.with_columns(stamp))
@@ -48,15 +53,21 @@ def write_ingest(
         ),
     )
     table, history = ident(spec.table), ident(f"{spec.table}_history")
-    # Identifiers come from ident() (schema whitelist); every value is a bound parameter or a frame.
+    same = " AND ".join(f't."{c}" IS NOT DISTINCT FROM i."{c}"' for c in [*spec.names, "extra"])
+    # Identifiers come from ident() (schema whitelist) and the kinds spec; every value is bound or a frame.
     try:
         with transaction(con):
-            in_incoming = "WHERE record_key IN (SELECT record_key FROM incoming)"
-            updated = scalar(con, f"SELECT count(*) FROM {table} {in_incoming}")  # noqa: S608
-            con.execute(f"INSERT INTO {history} BY NAME SELECT * FROM incoming")  # noqa: S608
+            con.execute(
+                f"""CREATE OR REPLACE TEMP TABLE _changed AS SELECT i.* FROM incoming i
+                WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.record_key = i.record_key AND {same})"""  # noqa: S608
+            )
+            in_changed = "WHERE record_key IN (SELECT record_key FROM _changed)"
+            updated = scalar(con, f"SELECT count(*) FROM {table} {in_changed}")  # noqa: S608
+            restated = loaded.height - scalar(con, "SELECT count(*) FROM _changed")
+            con.execute(f"INSERT INTO {history} BY NAME SELECT * FROM _changed")  # noqa: S608
             if updated:
-                con.execute(f"DELETE FROM {table} {in_incoming}")  # noqa: S608
-            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM incoming")  # noqa: S608
+                con.execute(f"DELETE FROM {table} {in_changed}")  # noqa: S608
+            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _changed")  # noqa: S608
             con.execute("INSERT INTO quarantine BY NAME SELECT * FROM rejected")
             row = [record.sha256, record.kind, record.source_file, record.path, record.encoding]
             counts = [loaded.height + quarantine.height, loaded.height, quarantine.height, updated]
@@ -65,6 +76,7 @@ def write_ingest(
                 [*row, *counts, record.ingest_id, record.run_id, now],
             )
     finally:
+        con.execute("DROP TABLE IF EXISTS _changed")
         con.unregister("incoming")
         con.unregister("rejected")
-    return updated
+    return updated, restated

@@ -8,21 +8,14 @@ import duckdb
 import polars as pl
 
 from fundrisk.warehouse.frames import append, read
+from fundrisk.warehouse.runs_store import latest_run
 
 TIER_RANK_SQL = "CASE {col} WHEN '高风险' THEN 3 WHEN '中风险' THEN 2 WHEN '低风险' THEN 1 ELSE 0 END"
 
 
 def latest_run_id(con: duckdb.DuckDBPyConnection) -> str | None:
-    """The run whose risk scores are the newest (by scored_at, then run start, then id)."""
-    rows = con.execute(
-        """
-        SELECT r.run_id FROM risk_scores r LEFT JOIN runs u USING (run_id)
-        GROUP BY r.run_id
-        ORDER BY max(r.scored_at) DESC NULLS LAST, max(u.started_at) DESC NULLS LAST, r.run_id DESC
-        LIMIT 1
-        """
-    ).fetchall()
-    return str(rows[0][0]) if rows else None
+    """The newest scored run by start time (runs_store.latest_run, the one definition)."""
+    return latest_run(con)
 
 
 def run_scores(con: duckdb.DuckDBPyConnection, run_id: str) -> pl.DataFrame:
@@ -47,6 +40,12 @@ def subject_details(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
         WITH lead_clues AS (
             SELECT m.lead_id, c.subject_address, c.grid, c.town
             FROM lead_members m JOIN clues c ON m.source_kind = 'clue' AND c.clue_id = m.source_id
+            UNION ALL  -- alerts have no place columns; a bank's file may add them (kept in extra)
+            SELECT m.lead_id,
+                coalesce(a.extra ->> '$.经营地址', a.extra ->> '$.地址', a.extra ->> '$.开户地址'),
+                coalesce(a.extra ->> '$.网格', a.extra ->> '$.所属网格'),
+                coalesce(a.extra ->> '$.所属镇街', a.extra ->> '$.镇街')
+            FROM lead_members m JOIN alerts a ON m.source_kind = 'alert' AND a.alert_id = m.source_id
         ), lead_place AS (
             SELECT lead_id, mode(nullif(subject_address, '')) AS address, mode(nullif(grid, '')) AS grid,
                 mode(nullif(town, '')) AS town
@@ -60,7 +59,7 @@ def subject_details(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
             NULL::VARCHAR AS legal_rep, NULL::VARCHAR AS legal_rep_id, NULL::VARCHAR AS phone,
             NULL::VARCHAR AS industry, coalesce(p.address, l.address_key) AS address,
             coalesce(p.town, l.town) AS town, p.grid
-        FROM (SELECT * FROM leads QUALIFY row_number() OVER (PARTITION BY lead_id ORDER BY run_id DESC) = 1) l
+        FROM (SELECT * FROM leads QUALIFY row_number() OVER (PARTITION BY lead_id ORDER BY name) = 1) l
         LEFT JOIN lead_place p USING (lead_id)
         """,
     )
@@ -102,6 +101,13 @@ def subject_sources(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     )
 
 
+def known_places(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Distinct (town, grid) pairs of registrations and clues: what a --town / --grid filter may name."""
+    return read(
+        con, "SELECT DISTINCT town, grid FROM registrations UNION SELECT DISTINCT town, grid FROM clues"
+    )
+
+
 def provincial_entries(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return read(con, "SELECT uscc, name FROM provincial_list")
 
@@ -119,6 +125,24 @@ def recorded_subjects(con: duckdb.DuckDBPyConnection, event: str, source: str) -
         "SELECT DISTINCT subject_kind, subject_id FROM ledger_events WHERE event = ? AND source = ?",
         [event, source],
     )
+
+
+# An export records what was proposed or sent, never a disposal (DESIGN.md, ledger_events). Older
+# databases named these events after the disposal; (old event, source) -> the name they carry now.
+REFERRAL_EVENT = "建议移送"
+PUSH_EVENT = "已推送"
+RENAMED_EVENTS = {("移送公安", "referral"): REFERRAL_EVENT, ("推送省监测中心", "push"): PUSH_EVENT}
+
+
+def rename_export_events(con: duckdb.DuckDBPyConnection) -> int:
+    """Give export events recorded under a disposal's name their export name; returns the rows renamed."""
+    renamed = 0
+    for (old, source), new in RENAMED_EVENTS.items():
+        rows = con.execute(
+            "UPDATE ledger_events SET event = ? WHERE event = ? AND source = ?", [new, old, source]
+        ).fetchall()
+        renamed += int(rows[0][0]) if rows else 0
+    return renamed
 
 
 def record_pushes(con: duckdb.DuckDBPyConnection, pushes: pl.DataFrame, events: pl.DataFrame) -> None:

@@ -9,6 +9,14 @@ CREATE TABLE IF NOT EXISTS risk_scores (
     score DOUBLE NOT NULL, tier VARCHAR NOT NULL, disposal VARCHAR, department VARCHAR, reasons VARCHAR,
     factors VARCHAR, rule_score DOUBLE, model_prob DOUBLE, expected_yield DOUBLE, scored_at TIMESTAMP
 );
+CREATE TABLE IF NOT EXISTS run_features (
+    run_id VARCHAR NOT NULL, subject_kind VARCHAR NOT NULL, subject_id VARCHAR NOT NULL, name VARCHAR,
+    industry VARCHAR, town VARCHAR, address VARCHAR, alert_count BIGINT, single_payer_alerts BIGINT,
+    payer_count BIGINT, inflow_yuan DOUBLE, outflow_yuan DOUBLE, txn_count BIGINT, alert_types VARCHAR,
+    clue_count BIGINT, money_clue_count BIGINT, claimed_participants BIGINT, claimed_amount_yuan DOUBLE,
+    stability_terms VARCHAR, on_provincial_list BOOLEAN, inspection_conclusion VARCHAR, inspected_on DATE,
+    last_evidence_on DATE, as_of DATE
+);
 """
 
 PUBLISH_DDL = """

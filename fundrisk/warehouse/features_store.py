@@ -1,0 +1,43 @@
+"""The features each run scored (`run_features`), so an export of a past run shows that run's facts.
+
+Rebuilding the features at export time would mix today's inputs into an old run's list. Only the columns
+the exports and the referral rule read are kept (the table's columns), one row per subject per run.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+
+from fundrisk.warehouse.frames import read, replace_rows
+
+TABLE = "run_features"
+KEYS = ("run_id", "subject_kind", "subject_id")
+
+
+def run_feature_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The feature columns the table keeps (its columns minus the keys), in table order."""
+    rows = con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
+        [TABLE],
+    ).fetchall()
+    return [str(r[0]) for r in rows if r[0] not in KEYS]
+
+
+def save_run_features(con: duckdb.DuckDBPyConnection, run_id: str, features: pl.DataFrame) -> int:
+    """Replace the run's rows with the kept columns of `features` (a column it lacks stays null)."""
+    kept = [c for c in run_feature_columns(con) if c in features.columns]
+    frame = features.select(pl.lit(run_id).alias("run_id"), "subject_kind", "subject_id", *kept)
+    replace_rows(con, TABLE, frame, "run_id = ?", [run_id])
+    return frame.height
+
+
+def load_run_features(con: duckdb.DuckDBPyConnection, run_id: str) -> pl.DataFrame | None:
+    """The run's persisted features, or None when it has none (a database from before run_features)."""
+    present = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [TABLE]
+    ).fetchall()
+    if not present[0][0]:  # a read-only connection to an old file never ran the DDL
+        return None
+    frame = read(con, "SELECT * EXCLUDE (run_id) FROM run_features WHERE run_id = ?", [run_id])
+    return frame if frame.height else None
