@@ -55,7 +55,9 @@ def evaluate(entities: int, seed: int) -> tuple[dict[str, object], list[dict[str
     risky = ent.filter(pl.col("tier").is_in(RISKY))
     tp = risky.filter(pl.col("is_planted") == "true").height
     pairs = truth["repeat_offenders"].select("uscc", pl.col("prior_uscc").alias("related_uscc"))
-    found = pairs.join(relations.select("uscc", "related_uscc").unique(), on=["uscc", "related_uscc"], how="semi")
+    found = pairs.join(
+        relations.select("uscc", "related_uscc").unique(), on=["uscc", "related_uscc"], how="semi"
+    )
     tiers = dict(scores.group_by("tier").len().iter_rows())
     row: dict[str, object] = {
         "registrations": entities,
@@ -63,7 +65,9 @@ def evaluate(entities: int, seed: int) -> tuple[dict[str, object], list[dict[str
         "planted": planted.height,
         "高/中 registered": risky.height,
         "precision": tp / risky.height if risky.height else None,
-        "recall": planted.filter(pl.col("tier").is_in(RISKY)).height / planted.height if planted.height else None,
+        "recall": planted.filter(pl.col("tier").is_in(RISKY)).height / planted.height
+        if planted.height
+        else None,
         "repeat related": found.height / pairs.height if pairs.height else None,
         **{t: int(tiers.get(t, 0)) for t in ("高风险", "中风险", "低风险", "无明显风险")},
         "seconds": round(seconds, 1),

@@ -1,18 +1,25 @@
 """Repeat offenders (entity resolution, step 4): registrations tied to an entity with a risk finding.
 
 An entity is flagged when it is on the provincial 金安工程 list, an inspection concluded 确认非法集资,
-or it was revoked / deregistered after an inspection found risk. A registration is related to a
-flagged entity when it shares the legal representative's ID number, the phone, the address, or a
-near-identical brand (字号: equal, or one character substituted at the same length). Reasons name the
-flagged entity and the kind of tie, never the ID number or phone itself.
+or it was revoked / deregistered after an inspection found risk. A tie to a flagged entity is evidence in
+proportion to how specific it is (enrichers/data/relations.toml): the same legal representative's ID or
+personal phone is strong; the same address only when specific (a room, floor or shop number) and shared
+by few registrations, and then weak; a similar brand (字号) only beside a second tie, or within the same
+industry and town, and then weak. Ties to one prior combine (address + brand is strong). Strong pairs
+set the tier floor; weak ones add points with their reason. Reasons name the flagged entity and the kind
+of tie, never the ID number or phone itself. Every join is blocked on a shared key: never all pairs.
 """
 
 from __future__ import annotations
 
+import tomllib
+from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import polars as pl
 
+from enrichers.brand_ties import brand_ties
 from enrichers.names import address_key, name_parts
 
 FLAG_REASONS = {  # priority order: the first that applies is the entity's flag_reason
@@ -28,71 +35,56 @@ FLAG_PHRASES = {  # how a reason reads in front of the flagged entity's name
 RELATION_PHRASES = {
     "same_legal_rep_id": "法定代表人证件号码相同",
     "same_phone": "联系电话相同",
-    "same_address": "住所相同",
+    "same_address": "住所相同（具体到楼栋房号）",
     "similar_brand": "字号相同",
     "near_brand": "字号近似（一字同音或形近）",
 }
+BLOCK_NOTE = "（同行业、同镇街）"  # a brand tie that stands alone qualifies only within industry and town
+TIE_ORDER = ["same_legal_rep_id", "same_phone", "same_address", "similar_brand", "near_brand"]
 RISK_CONCLUSIONS = ["存在风险隐患", "确认非法集资"]
 ENDED_STATUSES = ["吊销", "注销"]
 MIN_BRAND_CHARS = 2
 # Licensed financial institutions' branches (many 支行 of one bank share a brand) are no brand evidence.
 FI_NAME = r"银行|信用社|农村商业|保险|证券|期货|信托|邮政储蓄"
 GENERIC_BRAND = r"^.记$"  # 郑记, 李记: a surname and 记 names thousands of shops, not one operator
-MAX_SHARED_KEY = 20  # a phone / address shared by more registrations is an agent or a business centre
-# Toneless pinyin of characters common in 字号 (brand names), for homophone substitutions (鑫/新, 鸣/明).
-# pypinyin would cover every character; this table keeps the module free of a new dependency.
-PINYIN = """
-an:安按岸案 ang:昂 ao:奥傲澳 ba:八巴霸 bai:百佰白柏 bang:邦帮
-bao:宝保堡葆鲍 bei:北贝倍蓓 ben:本奔 bi:必碧毕璧 bian:边 biao:彪标
-bin:斌彬滨宾 bing:兵冰炳 bo:博搏波柏泊 cai:彩采财才材 can:灿 cang:苍
-cao:曹 ce:策 cen:岑 ceng:曾 chang:昌常长畅 chao:超朝潮
-chen:晨辰臣陈宸 cheng:诚成承城程澄 chi:驰 chong:崇 chu:楚初
-chuan:川穿传 chun:春椿纯淳 ci:慈 cong:聪丛 cui:翠 cun:存 da:达大
-dai:代岱 dan:丹 dao:道 de:德得 deng:登 di:迪帝地 dian:典
-ding:鼎顶丁定 dong:东冬栋 du:都杜 duo:多 e:鄂 en:恩 er:尔 fa:发法
-fan:帆凡繁范 fang:方芳 fei:飞非菲 feng:丰峰锋凤沣枫 fu:福富幅府甫孚馥
-gang:港钢 gao:高 ge:格 gen:艮 geng:耕 gong:工公功 gu:谷古固
-guan:冠 guang:光广 gui:贵桂 guo:国果 hai:海嗨 han:汉瀚翰涵韩
-hang:航杭 hao:豪毫昊浩好皓 he:和合禾荷 heng:恒衡亨哼横 hong:宏鸿泓红弘洪
-hu:湖胡虎 hua:华化花骅桦 huai:怀 huan:欢环 huang:皇煌 hui:辉晖汇惠会慧徽
-huo:火 ji:吉基集佶 jia:佳家嘉 jian:建健坚剑 jiang:江将疆 jiao:骄
-jie:杰捷洁 jin:金今锦晋津瑾 jing:京晶景静 jiu:久九玖 ju:聚举巨炬
-jun:俊骏君军 kai:凯恺开 kang:康糠 ke:科可 kun:坤昆 lai:来莱 lan:兰蓝岚
-lang:朗 le:乐勒 lei:磊雷蕾 li:利力立丽黎 lian:联连莲 liang:良亮
-lin:林琳霖 ling:凌玲灵 liu:留刘 long:隆龙 lu:鲁路禄陆 lv:绿律 ma:马
-mai:麦 man:满 mao:茂 mei:美每梅 meng:萌盟蒙 miao:渺淼苗 min:敏民
-ming:明名鸣铭 mu:木沐 na:纳 nan:南 neng:能 ning:宁凝 nong:农
-nuo:诺 ou:欧 pai:派 pan:盘 peng:鹏朋 pin:品拼 ping:平萍 pu:普浦
-qi:启起齐奇琪棋旗麒 qian:乾前千仟谦 qiang:强 qiao:桥 qin:勤秦琴
-qing:青清庆晴擎 qiu:秋丘 quan:泉全权 qun:群 rong:荣容融 ru:如
-rui:瑞锐睿 run:润闰 ruo:若 shan:山善 shang:尚上商 shao:韶
-shen:深申神 sen:森 sheng:盛胜晟圣升生 shi:世时石实 shou:寿受 shu:舒树
-shun:顺舜 si:思 song:松嵩 tai:泰太 tang:唐 tao:涛 teng:腾藤
-tian:天添田 tong:通同彤 wan:万 wang:旺望 wei:维唯伟威卫 wen:文 wu:武
-xi:喜禧西溪熙 xia:夏 xiang:祥翔湘香 xiao:晓 xin:鑫新欣馨信心昕芯
-xing:兴星行 xiu:秀绣 xu:旭 xuan:轩 ya:雅亚 yan:炎焱岩 yang:阳杨扬洋
-yao:耀跃垚尧 ye:业 yi:亿义益怡宜艺逸 yin:银音 ying:盈赢英莹 yong:永泳勇
-you:优忧友 yu:宇雨裕玉育瑜渝 yuan:元园源远圆 yue:越悦月岳乐 yun:云韵 ze:泽择
-zhan:展 zhao:兆 zhen:振臻 zheng:正政 zhi:致至智志 zhong:中忠众重
-zhou:舟 zhuo:卓桌 zi:紫 zun:尊
-"""
-LOOK_ALIKE = [
-    "万方",
-    "银艮",
-    "森参",
-    "己已",
-    "未末",
-    "土士",
-    "日曰",
-    "人入",
-    "天夭",
-    "白百",
-    "千干",
-    "木本",
-    "戊戌",
-]
+CAP_OF = {"addr": "address"}  # frame column -> [caps] entry
+DATA = Path(__file__).with_name("data") / "relations.toml"
 FLAGGED_SCHEMA = {"uscc": pl.Utf8, "flag_reason": pl.Utf8, "flag_reasons": pl.Utf8}
-RELATION_SCHEMA = {"uscc": pl.Utf8, "related_uscc": pl.Utf8, "relation": pl.Utf8, "reason": pl.Utf8}
+RELATION_SCHEMA = {
+    "uscc": pl.Utf8,
+    "related_uscc": pl.Utf8,
+    "relation": pl.Utf8,
+    "reason": pl.Utf8,
+    "strength": pl.Utf8,
+    "weight": pl.Float64,
+}
+
+
+@dataclass(frozen=True)
+class TieRules:
+    version: str
+    caps: dict[str, int]
+    weights: dict[str, float]
+    rare_brand: int
+    alone: list[str]
+    together: list[list[str]]
+    specific_address: str
+
+
+@lru_cache(maxsize=1)
+def tie_rules() -> TieRules:
+    raw = tomllib.loads(DATA.read_text(encoding="utf-8"))
+    weights = dict(raw["weights"])
+    rare = int(weights.pop("rare_brand"))
+    return TieRules(
+        version=raw["version"],
+        caps={k: int(v) for k, v in raw["caps"].items()},
+        weights={k: float(v) for k, v in weights.items()},
+        rare_brand=rare,
+        alone=list(raw["strength"]["alone"]),
+        together=[list(t) for t in raw["strength"]["together"]],
+        specific_address=raw["address"]["specific"],
+    )
 
 
 def flagged_entities(
@@ -133,121 +125,129 @@ def flagged_entities(
     return out.cast(FLAGGED_SCHEMA).sort("uscc")  # type: ignore[arg-type]
 
 
-def _key_pairs(regs: pl.DataFrame, flagged: pl.DataFrame, key: str, relation: str) -> pl.DataFrame:
-    """Registrations sharing a (not too common) key with a flagged entity."""
-    keyed = regs.select("uscc", key).drop_nulls(key).filter(pl.col(key).cast(pl.Utf8).str.len_chars() > 0)
-    keyed = keyed.filter(pl.len().over(key) <= MAX_SHARED_KEY)
-    prior = keyed.join(flagged.select("uscc"), on="uscc", how="semi").rename({"uscc": "related_uscc"})
-    return (
-        keyed.join(prior, on=key)
-        .filter(pl.col("uscc") != pl.col("related_uscc"))
-        .select("uscc", "related_uscc", pl.lit(relation).alias("relation"))
-    )
-
-
-@lru_cache(maxsize=1)
-def similar_chars() -> pl.DataFrame:
-    """c1, c2: pairs of different characters that sound alike (fuzzy pinyin z/zh, c/ch, s/sh, -n/-ng) or look alike."""
-    rows = [(syl, ch) for item in PINYIN.split() for syl, chars in [item.split(":")] for ch in chars]
-    sound = pl.DataFrame(rows, schema={"syl": pl.Utf8, "ch": pl.Utf8}, orient="row").with_columns(
-        pl.col("syl").str.replace(r"^([zcs])h", "$1").str.replace(r"ng$", "n").alias("key")
-    )
-    looks = pl.DataFrame({"key": [f"~{g}" for g in LOOK_ALIKE], "ch": [list(g) for g in LOOK_ALIKE]})
-    groups = pl.concat([sound.select("key", "ch"), looks.explode("ch")])
-    return (
-        groups.join(groups, on="key", suffix="2")
-        .filter(pl.col("ch") != pl.col("ch2"))
-        .select(pl.col("ch").alias("c1"), pl.col("ch2").alias("c2"))
-        .unique()
-    )
-
-
-def _masked(frame: pl.DataFrame, id_col: str, col: str) -> pl.DataFrame:
-    """id, bkey, ch: the text with each position masked in turn, and the character that was masked."""
-    text = pl.col(col)
-    return (
-        frame.select(id_col, col)
-        .with_columns(pl.int_ranges(0, text.str.len_chars()).alias("pos"))
-        .explode("pos")
-        .select(
-            id_col,
-            pl.concat_str(
-                text.str.slice(0, pl.col("pos")), pl.lit("\x00"), text.str.slice(pl.col("pos") + 1)
-            ).alias("bkey"),
-            text.str.slice(pl.col("pos"), 1).alias("ch"),
-        )
-    )
-
-
-def _brand_pairs(regs: pl.DataFrame, flagged: pl.DataFrame) -> pl.DataFrame:
-    """Registrations whose brand equals a flagged brand, or whose name starts with it one sound-alike off.
-
-    The flagged side's brand (字号) comes from name_parts; the other side is compared on the prefix of
-    its core of the same length, because brand parsing can drop a character of a new name
-    (凯雅园农业发展 → 凯雅) whose prior's brand is 凯雅元. Substitutions are blocked by masking one
-    position (never all pairs) and kept only for characters that sound or look alike: any one changed
-    character of a two-character brand would tie it to hundreds of unrelated ones.
-    """
-    usable = regs.filter(
-        (pl.col("brand").str.len_chars() >= MIN_BRAND_CHARS)
-        & ~pl.col("name").str.contains(FI_NAME)
-        & ~pl.col("brand").str.contains(GENERIC_BRAND)
-    )
-    prior = usable.join(flagged.select("uscc"), on="uscc", how="semi").select(
-        pl.col("uscc").alias("related_uscc"), "brand"
-    )
-    same = (
-        usable.select("uscc", "brand")
-        .join(prior, on="brand")
-        .select("uscc", "related_uscc", pl.lit("similar_brand").alias("relation"))
-    )
-    lengths = prior["brand"].str.len_chars().unique().to_list()
-    heads = pl.concat(
-        [pl.DataFrame(schema={"uscc": pl.Utf8, "head": pl.Utf8})]
-        + [
-            usable.filter(pl.col("core").str.len_chars() >= n).select(
-                "uscc", pl.col("core").str.slice(0, n).alias("head")
-            )
-            for n in lengths
-        ]
-    )
-    near = (
-        _masked(heads, "uscc", "head")
-        .join(_masked(prior, "related_uscc", "brand"), on="bkey", suffix="_p")
-        .join(similar_chars(), left_on=["ch", "ch_p"], right_on=["c1", "c2"])
-        .select("uscc", "related_uscc", pl.lit("near_brand").alias("relation"))
-    )
-    pairs = pl.concat([same, near]).filter(pl.col("uscc") != pl.col("related_uscc"))
-    return pairs.sort("relation", descending=True).unique(["uscc", "related_uscc"], keep="first")
-
-
-def repeat_offenders(registrations: pl.DataFrame, flagged: pl.DataFrame) -> pl.DataFrame:
-    """uscc, related_uscc, relation, reason: one row per registration tied to a flagged entity and tie."""
-    regs = registrations.unique("uscc", keep="first")
+def _frame(regs: pl.DataFrame, rules: TieRules) -> pl.DataFrame:
+    """uscc, name, core, brand, industry, town and the normalised keys (ID, phone, specific address)."""
     parts = name_parts(regs["name"])
     addr = address_key(regs["address"]) if "address" in regs.columns else pl.Series([None] * regs.height)
-    frame = regs.select(
+    text = {c: pl.col(c) if c in regs.columns else pl.lit(None) for c in ("town", "industry")}
+    return regs.select(
         "uscc",
         "name",
-        pl.col("town") if "town" in regs.columns else pl.lit(None, dtype=pl.Utf8).alias("town"),
+        text["town"].cast(pl.Utf8).str.strip_chars().alias("town"),
+        text["industry"].cast(pl.Utf8).str.strip_chars().alias("industry"),
         pl.col("legal_rep_id").cast(pl.Utf8).str.to_uppercase().str.strip_chars(),
         pl.col("phone").cast(pl.Utf8).str.replace_all(r"[\s\-]", ""),
     ).with_columns(
-        # address_key drops leading places, town included: the town keeps 萌水镇 and 商家镇 apart
-        pl.concat_str(pl.col("town").fill_null(""), pl.lit("|"), addr).alias("addr"),
+        # address_key drops leading places, town included: the town keeps 萌水镇 and 商家镇 apart.
+        # Only a specific address (a unit inside a building) is a key at all.
+        pl.when(addr.str.contains(rules.specific_address))
+        .then(pl.concat_str(pl.col("town").fill_null(""), pl.lit("|"), pl.lit(addr)))
+        .alias("addr"),
         parts["core"],
         parts["brand"],
     )
-    pairs = pl.concat(
+
+
+def _key_ties(frame: pl.DataFrame, ids: pl.DataFrame, key: str, tie: str, rules: TieRules) -> pl.DataFrame:
+    """uscc, related_uscc, tie, w: registrations sharing a key that few share with a flagged entity."""
+    keyed = frame.select("uscc", key).drop_nulls(key).filter(pl.col(key).str.len_chars() > 0)
+    keyed = keyed.with_columns(pl.len().over(key).alias("_n")).filter(
+        pl.col("_n") <= rules.caps[CAP_OF.get(key, key)]
+    )
+    prior = keyed.join(ids, on="uscc", how="semi").select(pl.col("uscc").alias("related_uscc"), key)
+    weight = pl.lit(rules.weights[tie])
+    if tie == "same_address":  # a room two registrations share says more than one five share
+        weight = weight * 2 / pl.col("_n")
+    return (
+        keyed.join(prior, on=key)
+        .filter(pl.col("uscc") != pl.col("related_uscc"))
+        .select("uscc", "related_uscc", pl.lit(tie).alias("tie"), weight.cast(pl.Float64).alias("w"))
+    )
+
+
+def _brand_ties(frame: pl.DataFrame, ids: pl.DataFrame, keyed: pl.DataFrame, rules: TieRules) -> pl.DataFrame:
+    """uscc, related_uscc, tie, w: brand ties within the same industry and town, or beside another tie."""
+    usable = frame.filter(
+        (pl.col("brand").str.len_chars() >= MIN_BRAND_CHARS)
+        & ~pl.col("name").str.contains(FI_NAME)
+        & ~pl.col("brand").str.contains(GENERIC_BRAND)
+    ).with_columns(pl.len().over("brand").alias("brand_n"))
+    prior = usable.join(ids, on="uscc", how="semi").rename({"uscc": "related_uscc"})
+    block = ["industry", "town"]
+    in_block = brand_ties(
+        usable.select("uscc", "core", "brand", *block), prior.select("related_uscc", "brand", *block), block
+    )
+    tied = (
+        keyed.select("uscc", "related_uscc").unique().join(usable.select("uscc", "core", "brand"), on="uscc")
+    )
+    beside = brand_ties(tied, prior.select("related_uscc", "brand"), ["related_uscc"])
+    ties = pl.concat([in_block, beside])
+    rare = (rules.rare_brand / pl.col("brand_n")).clip(upper_bound=1.0)  # a popular brand is little evidence
+    base = pl.col("relation").replace_strict(rules.weights, return_dtype=pl.Float64)
+    return (
+        ties.join(prior.select("related_uscc", "brand_n"), on="related_uscc")
+        .group_by("uscc", "related_uscc", "relation")
+        .agg(pl.col("brand_n").first())
+        .select("uscc", "related_uscc", pl.col("relation").alias("tie"), (base * rare).alias("w"))
+    )
+
+
+def _combine(ties: pl.DataFrame, rules: TieRules) -> pl.DataFrame:
+    """One row per (uscc, related_uscc): relation (kinds '+'-joined), strength, weight (noisy-OR), phrase."""
+    pairs = ties.group_by("uscc", "related_uscc").agg(
+        pl.col("tie").alias("ties"),
+        (1 - (1 - pl.col("w").clip(0.0, 1.0)).product()).alias("weight"),
+    )
+    kinds = pl.col("ties").list.eval(pl.element().replace("near_brand", "similar_brand"))
+    has = {t: pl.col("ties").list.contains(t) for t in TIE_ORDER}
+    kind_has = {t: kinds.list.contains(t) for t in TIE_ORDER[:-1]}
+    strong = pl.any_horizontal(
+        [kind_has[t] for t in rules.alone]
+        + [pl.all_horizontal([kind_has[t] for t in combo]) for combo in rules.together]
+    )
+    brand_only = ~pl.any_horizontal([kind_has[t] for t in TIE_ORDER[:3]])
+    brand: pl.Expr = (
+        pl.when(has["similar_brand"])
+        .then(pl.lit(RELATION_PHRASES["similar_brand"]))
+        .when(has["near_brand"])
+        .then(pl.lit(RELATION_PHRASES["near_brand"]))
+    )
+    brand = pl.when(brand_only).then(brand + pl.lit(BLOCK_NOTE)).otherwise(brand)
+    phrase = pl.concat_str(
+        [pl.when(has[t]).then(pl.lit(RELATION_PHRASES[t])) for t in TIE_ORDER[:3]] + [brand],
+        separator="、",
+        ignore_nulls=True,
+    )
+    relation = pl.concat_str(
+        [pl.when(kind_has[t]).then(pl.lit(t)) for t in TIE_ORDER[:-1]], separator="+", ignore_nulls=True
+    )
+    return pairs.select(
+        "uscc",
+        "related_uscc",
+        relation.alias("relation"),
+        phrase.alias("phrase"),
+        pl.when(strong).then(pl.lit("strong")).otherwise(pl.lit("weak")).alias("strength"),
+        pl.col("weight").clip(1e-6, 1.0),
+    )
+
+
+def repeat_offenders(registrations: pl.DataFrame, flagged: pl.DataFrame) -> pl.DataFrame:
+    """uscc, related_uscc, relation, reason, strength, weight: one row per registration tied to a flagged entity."""
+    rules = tie_rules()
+    regs = registrations.unique("uscc", keep="first")
+    frame = _frame(regs, rules)
+    ids = flagged.select("uscc").unique()
+    keyed = pl.concat(
         [
-            _key_pairs(frame, flagged, "legal_rep_id", "same_legal_rep_id"),
-            _key_pairs(frame, flagged, "phone", "same_phone"),
-            _key_pairs(frame, flagged, "addr", "same_address"),
-            _brand_pairs(frame, flagged),
+            _key_ties(frame, ids, "legal_rep_id", "same_legal_rep_id", rules),
+            _key_ties(frame, ids, "phone", "same_phone", rules),
+            _key_ties(frame, ids, "addr", "same_address", rules),
         ]
-    ).unique()
-    if pairs.height == 0:
+    )
+    ties = pl.concat([keyed, _brand_ties(frame, ids, keyed, rules)])
+    if ties.height == 0:
         return pl.DataFrame(schema=RELATION_SCHEMA)
+    pairs = _combine(ties.unique(["uscc", "related_uscc", "tie"]), rules)
     prior = flagged.select(pl.col("uscc").alias("related_uscc"), "flag_reason").join(
         regs.select(pl.col("uscc").alias("related_uscc"), pl.col("name").alias("prior_name")),
         on="related_uscc",
@@ -258,16 +258,11 @@ def repeat_offenders(registrations: pl.DataFrame, flagged: pl.DataFrame) -> pl.D
         pl.lit("的「"),
         pl.col("prior_name"),
         pl.lit("」"),
-        pl.col("relation").replace_strict(RELATION_PHRASES),
+        pl.col("phrase"),
     )
     return (
         pairs.join(prior, on="related_uscc")
-        .select(
-            "uscc",
-            "related_uscc",
-            pl.col("relation").replace("near_brand", "similar_brand"),
-            reason.alias("reason"),
-        )
+        .select("uscc", "related_uscc", "relation", reason.alias("reason"), "strength", "weight")
         .cast(RELATION_SCHEMA)  # type: ignore[arg-type]
-        .sort("uscc", "related_uscc", "relation")
+        .sort("uscc", "related_uscc")
     )

@@ -26,6 +26,7 @@ POOLING_TYPES = {"分散转入集中转出": 1.0, "快进快出": 0.8, "资金�
 LICENSED_FINANCE_INDUSTRY = r"金融业|货币金融|资本市场服务|保险业"
 SMALL_INFLOW_YUAN = 50_000.0  # average inflow per transaction below this, from many payers
 CAPITAL_GAP = 10.0  # inflow above this multiple of registered capital
+WEAK_RELATION_SHARE = 0.5  # weak repeat-offender ties fill at most half the relations factor
 
 
 def people() -> pl.Expr:
@@ -140,8 +141,13 @@ def unlicensed(f: pl.DataFrame, a: Anchors = LEGAL) -> pl.Series:
 
 
 def relations(f: pl.DataFrame, a: Anchors = LEGAL) -> pl.Series:
-    """关联风险：与已认定或已预警的风险主体存在人员、地址或投资关联"""
-    return _col(f, 1 - pl.lit(0.4) ** num("relation_count"), "relations")
+    """关联风险：与已认定的风险主体法定代表人或联系电话相同（强关联），或同一具体住所、同业同镇字号相同（弱关联，计分较低）"""
+    # Each strong tie leaves 40% of the gap; weak ties (noisy-OR weight in [0, 1]) fill at most
+    # WEAK_RELATION_SHARE of what is left, so weak ties alone stay a few points, never a tier.
+    missed = pl.lit(0.4) ** num("relation_count") * (
+        1 - WEAK_RELATION_SHARE * num("weak_relation_weight").clip(0.0, 1.0)
+    )
+    return _col(f, 1 - missed, "relations")
 
 
 def provincial(f: pl.DataFrame, a: Anchors = LEGAL) -> pl.Series:

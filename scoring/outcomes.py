@@ -12,9 +12,9 @@ import polars as pl
 from scoring.config import ScoringConfig
 
 
-def _reason(template: str, tier: pl.Expr) -> pl.Expr:
-    """The configured sentence with {date} from the inspection and {tier} filled in."""
-    date = pl.col("inspected_on").cast(pl.Date).dt.strftime("%Y-%m-%d").fill_null("")
+def _reason(template: str, tier: pl.Expr, day: str) -> pl.Expr:
+    """The configured sentence with {date} from the inspection (column `day`) and {tier} filled in."""
+    date = pl.col(day).cast(pl.Date).dt.strftime("%Y-%m-%d").fill_null("")
     parts: list[pl.Expr] = []
     for i, chunk in enumerate(template.split("{date}")):
         if i:
@@ -51,21 +51,26 @@ def outcome_columns(features: pl.DataFrame, score: pl.Series, config: ScoringCon
         pl.col("inspected_on").cast(pl.Date)
         if "inspected_on" in features.columns
         else pl.lit(None, dtype=pl.Date).alias("inspected_on"),
-        pl.col("last_evidence_on").cast(pl.Date)
-        if "last_evidence_on" in features.columns
-        else pl.lit(None, dtype=pl.Date).alias("last_evidence_on"),
+        *(
+            pl.col(c).cast(pl.Date) if c in features.columns else pl.lit(None, dtype=pl.Date).alias(c)
+            for c in ("last_evidence_on", "confirmed_on")
+        ),
     ).with_columns(score.alias("__score"))
     conclusion = pl.col("inspection_conclusion").cast(pl.String)
     newer = (pl.col("last_evidence_on") > pl.col("inspected_on")).fill_null(False)
-    confirmed = (conclusion == o.confirmed).fill_null(False)
+    # A confirmed case stays confirmed: a later re-check (存在风险隐患 after rectification) does not undo it.
+    once = pl.col("confirmed_on").is_not_null()
+    confirmed = once | (conclusion == o.confirmed).fill_null(False)
+    confirmed_day = pl.coalesce(pl.col("confirmed_on"), pl.col("inspected_on")).alias("__confirmed_day")
     cleared = (conclusion == o.cleared).fill_null(False) & ~newer
     cap, was = _lowered(pl.col("__score"), config, o.cleared_lowers_by)
+    frame = frame.with_columns(confirmed_day)
     return frame.select(
         pl.when(confirmed).then(pl.lit(config.tier_floor(o.confirmed_tier))).alias("__min"),
         pl.when(cleared & ~confirmed).then(cap).alias("__max"),
         pl.when(confirmed)
-        .then(_reason(o.confirmed_reason, pl.lit(o.confirmed_tier)))
+        .then(_reason(o.confirmed_reason, pl.lit(o.confirmed_tier), "__confirmed_day"))
         .when(cleared)
-        .then(_reason(o.cleared_reason, was))
+        .then(_reason(o.cleared_reason, was, "inspected_on"))
         .alias("__outcome_reason"),
     )

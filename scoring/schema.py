@@ -51,10 +51,12 @@ FEATURE_SCHEMA: dict[str, pl.DataType] = {
     "registry_out_of_province": pl.Boolean(),
     "registry_reasons": pl.String(),
     "relation_count": pl.Int64(),
+    "weak_relation_weight": pl.Float64(),
     "relation_reasons": pl.String(),
     "on_provincial_list": pl.Boolean(),
     "inspection_conclusion": pl.String(),
     "inspected_on": pl.Date(),
+    "confirmed_on": pl.Date(),
     "last_evidence_on": pl.Date(),
     "as_of": pl.Date(),
 }
@@ -70,6 +72,7 @@ DEFAULTS: dict[str, Any] = {
     "stability_signal": 0.0,
     "inflow_yuan": 0.0,
     "outflow_yuan": 0.0,
+    "weak_relation_weight": 0.0,
     "as_of": dt.date(2025, 6, 30),
 }
 for _col, _dtype in FEATURE_SCHEMA.items():

@@ -113,32 +113,39 @@ def test_empty_input_gives_empty_frames() -> None:
 
 
 def registrations(rows: list[dict[str, str | None]]) -> pl.DataFrame:
-    cols = ["uscc", "name", "address", "town", "legal_rep", "legal_rep_id", "phone", "status"]
+    cols = ["uscc", "name", "address", "town", "industry", "legal_rep", "legal_rep_id", "phone", "status"]
     return pl.DataFrame({c: [r.get(c) for r in rows] for c in cols}, schema={c: pl.Utf8 for c in cols})
 
 
 PRIOR = {
     "uscc": "P1",
     "name": "淄博鑫盛财富管理有限公司",
-    "address": "淄博市文昌湖区萌水镇湖滨路230号",
+    "address": "淄博市文昌湖区萌水镇湖滨路230号金融中心1203室",
     "town": "萌水镇",
+    "industry": "商务服务业",
     "legal_rep_id": "370303198001011234",
     "phone": "13812345678",
     "status": "存续",
 }
-OTHER = {"address": "淄博市文昌湖区商家镇别处1号", "town": "商家镇", "status": "存续"}
+OTHER = {"address": "淄博市文昌湖区商家镇别处1号", "town": "商家镇", "industry": "批发业", "status": "存续"}
+# A brand alone ties only within the prior's industry and town (tests/test_relations.py has every rule).
+SAME_BLOCK = {"town": "萌水镇", "industry": "商务服务业", "address": "淄博市文昌湖区萌水镇湖滨路96号"}
 RELATION_CASES = [
     pytest.param(
         {"name": "淄博宏远商贸有限公司", "legal_rep_id": "370303198001011234"}, "same_legal_rep_id", id="id"
     ),
     pytest.param({"name": "淄博宏远商贸有限公司", "phone": "138-1234-5678"}, "same_phone", id="phone"),
     pytest.param(
-        {"name": "淄博宏远商贸有限公司", "address": "文昌湖区萌水镇湖滨路230号", "town": "萌水镇"},
+        {
+            "name": "淄博宏远商贸有限公司",
+            "address": "文昌湖区萌水镇湖滨路230号金融中心1203室",
+            "town": "萌水镇",
+        },
         "same_address",
         id="address",
     ),
-    pytest.param({"name": "淄博新盛科技有限公司"}, "similar_brand", id="homophone-brand"),
-    pytest.param({"name": "山东鑫盛农业发展有限公司"}, "similar_brand", id="same-brand"),
+    pytest.param({"name": "淄博新盛科技有限公司", **SAME_BLOCK}, "similar_brand", id="homophone-brand"),
+    pytest.param({"name": "山东鑫盛农业发展有限公司", **SAME_BLOCK}, "similar_brand", id="same-brand"),
 ]
 
 
@@ -157,13 +164,14 @@ def test_relation_kinds(new: dict[str, str], relation: str) -> None:
 def test_unrelated_brand_and_branches_are_not_related() -> None:
     rows = [
         PRIOR,
-        {"uscc": "N1", **OTHER, "name": "淄博鑫达商贸有限公司"},  # 盛→达 is neither sound nor look alike
-        {"uscc": "N2", **OTHER, "name": "淄博宏盛科技有限公司"},
+        # In the prior's industry and town, so only the brands themselves keep them apart.
+        {"uscc": "N1", **SAME_BLOCK, "name": "淄博鑫达商贸有限公司"},  # 盛→达 is neither sound nor look alike
+        {"uscc": "N2", **SAME_BLOCK, "name": "淄博宏盛科技有限公司"},
         {"uscc": "B1", **OTHER, "name": "中国农业银行股份有限公司淄博文昌湖支行"},
         {"uscc": "B2", **OTHER, "name": "中国农业银行股份有限公司淄博商家支行"},
     ]
     rows = [
-        {**row, "address": f"商家镇别处{i}号"} if row["uscc"] != "P1" else row for i, row in enumerate(rows)
+        {**row, "address": f"萌水镇湖滨路{i}号"} if row["uscc"] != "P1" else row for i, row in enumerate(rows)
     ]
     flagged = pl.DataFrame({"uscc": ["P1", "B1"], "flag_reason": ["列入金安工程风险清单"] * 2})
     assert repeat_offenders(registrations(rows), flagged).height == 0
@@ -220,5 +228,10 @@ def test_generated_truth_found(tmp_path: Path) -> None:
     repeat = pl.read_csv(out / "truth" / "repeat_offenders.csv", infer_schema=False)
     missing = [row for row in repeat.select("uscc", "prior_uscc").rows() if row not in pairs]
     assert not missing
+    assert set(relations["strength"]) == {"strong", "weak"}
+    assert relations["weight"].is_between(0.0, 1.0, closed="right").all()
+    # Every planted id / phone repeater is strong; address and brand ones may be weak.
+    kinds = repeat.join(relations.rename({"related_uscc": "prior_uscc"}), on=["uscc", "prior_uscc"])
+    assert set(kinds.filter(pl.col("shared").is_in(["id", "phone"]))["strength"]) == {"strong"}
     secrets = set(regs["legal_rep_id"].drop_nulls()) | set(regs["phone"].drop_nulls())
     assert not any(s in reason for reason in relations["reason"] for s in secrets)

@@ -412,3 +412,14 @@ def test_outcome_tiers_must_exist() -> None:
     config = replace(load_config(), outcomes=Outcomes(confirmed_tier="极高风险"))  # not a tier of tiers.toml
     with pytest.raises(ValueError, match="极高风险"):
         _validate(config)
+
+
+def test_a_confirmed_case_stays_confirmed_after_a_later_recheck() -> None:
+    row = {
+        "inspection_conclusion": "存在风险隐患",
+        "inspected_on": dt.date(2025, 9, 1),
+        "confirmed_on": dt.date(2025, 6, 2),
+    }
+    scored = score_subjects(feature_rows([row]), learn=False).scores.row(0, named=True)
+    assert scored["tier"] == "高风险"
+    assert str(scored["reasons"]).startswith("现场核查结论：2025-06-02核查确认非法集资")

@@ -82,9 +82,11 @@ registered AS (
         coalesce(f.out_of_province, 0) > 0 AS registry_out_of_province,
         f.reasons AS registry_reasons,
         coalesce(x.n, 0) AS relation_count,
+        coalesce(x.weak_weight, 0.0) AS weak_relation_weight,
         x.reasons AS relation_reasons,
         i.conclusion AS inspection_conclusion,
-        i.inspected_on AS inspected_on
+        i.inspected_on AS inspected_on,
+        i.confirmed_on AS confirmed_on
     FROM registrations r
     LEFT JOIN keyword_scores k ON k.subject_kind = 'registration' AND k.subject_id = r.uscc
     LEFT JOIN (
@@ -96,11 +98,19 @@ registered AS (
     ) h ON h.subject_id = r.uscc
     LEFT JOIN registry_flags f ON f.uscc = r.uscc
     LEFT JOIN (
-        SELECT uscc, count(*) AS n, string_agg(reason, '；' ORDER BY relation, related_uscc) AS reasons
+        -- Strong ties (or rows written before strength existed) count and set the floor; weak ones
+        -- combine by noisy-OR into a weight; reasons list strong ties first, weak ones marked.
+        SELECT uscc,
+            count(*) FILTER (WHERE coalesce(strength, 'strong') = 'strong') AS n,
+            least(1.0, coalesce(1 - product(1 - least(greatest(weight, 0.0), 1.0))
+                FILTER (WHERE strength = 'weak'), 0.0)) AS weak_weight,
+            string_agg(CASE WHEN strength = 'weak' THEN '弱关联：' || reason ELSE reason END, '；'
+                ORDER BY strength = 'weak', relation, related_uscc) AS reasons
         FROM entity_relations GROUP BY uscc
     ) x ON x.uscc = r.uscc
     LEFT JOIN (
-        SELECT uscc, arg_max(conclusion, inspected_on) AS conclusion, max(inspected_on) AS inspected_on
+        SELECT uscc, arg_max(conclusion, inspected_on) AS conclusion, max(inspected_on) AS inspected_on,
+            min(inspected_on) FILTER (WHERE conclusion = '确认非法集资') AS confirmed_on
         FROM inspections GROUP BY uscc
     ) i ON i.uscc = r.uscc
 )"""
@@ -115,8 +125,9 @@ lead_rows AS (
         FALSE AS scope_disclaimer_only, 0::BIGINT AS registry_abnormal,
         0::BIGINT AS registry_fundraising_lawsuits, 0::BIGINT AS registry_lending_lawsuits,
         FALSE AS registry_frequent_changes, FALSE AS registry_out_of_province,
-        NULL::VARCHAR AS registry_reasons, 0::BIGINT AS relation_count, NULL::VARCHAR AS relation_reasons,
-        NULL::VARCHAR AS inspection_conclusion, NULL::DATE AS inspected_on
+        NULL::VARCHAR AS registry_reasons, 0::BIGINT AS relation_count, 0.0::DOUBLE AS weak_relation_weight,
+        NULL::VARCHAR AS relation_reasons,
+        NULL::VARCHAR AS inspection_conclusion, NULL::DATE AS inspected_on, NULL::DATE AS confirmed_on
     FROM leads l
 )"""
 

@@ -30,7 +30,9 @@ def run_resolution(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, obj
     replace_rows(con, "leads", leads.with_columns(stamp))
     replace_rows(con, "lead_members", members.with_columns(stamp))
     replace_rows(
-        con, "entity_relations", relations.select("uscc", "related_uscc", "relation", "reason", stamp)
+        con,
+        "entity_relations",
+        relations.select("uscc", "related_uscc", "relation", "reason", "strength", "weight", stamp),
     )
     methods = dict(result.links.group_by("method").len().iter_rows())
     return {
@@ -41,4 +43,5 @@ def run_resolution(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, obj
         "leads": leads.height,
         "flagged": flagged.height,
         "relations": relations.height,
+        "strong_relations": relations.filter(pl.col("strength") == "strong").height,
     }

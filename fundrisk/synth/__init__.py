@@ -45,6 +45,7 @@ _SPECIAL_COLS = [
     "grid",
     "status",
     "industry",
+    "business_scope",
 ]
 
 

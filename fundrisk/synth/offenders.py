@@ -17,8 +17,26 @@ _TIED = [
     "grid",
     "name",
     "_brand",
+    "_phrase",
+    "industry",
+    "business_scope",
     "established_on",
     "_est",
+]
+# How a brand repeater (shared = "brand") is also tied to its prior, by repeater number modulo 5: a brand
+# alone is no evidence, so it re-registers in the prior's industry and town (0-2), or also shares the
+# prior's phone (3) or its specific address (4).
+BRAND_SAME_BLOCK, BRAND_PHONE, BRAND_ADDRESS = (0, 1, 2), 3, 4
+_PRIOR_COLS = [
+    "legal_rep",
+    "legal_rep_id",
+    "phone",
+    "address",
+    "town",
+    "grid",
+    "_phrase",
+    "industry",
+    "business_scope",
 ]
 
 
@@ -53,50 +71,58 @@ def apply_repeaters(df: pl.DataFrame, plan: Plan, known: pl.DataFrame, start: in
             "_est": pl.Series(est, dtype=pl.Int32),
         }
     ).with_columns(established_on=pl.col("_est").cast(pl.Date).dt.strftime("%Y-%m-%d"))
-    need = ["_idx", "legal_rep", "legal_rep_id", "phone", "address", "town", "grid", "_pre", "_near", "_mid"]
+    need = ["_idx", *_PRIOR_COLS, "_pre", "_near", "_mid"]
     pool = pl.concat([known.select(need), df.select(need)]) if known.height else df.select(need)
     prior = pool.select(
         pl.col("_idx").alias("_prior"),
-        *(
-            pl.col(c).alias("p" + c)
-            for c in ["legal_rep", "legal_rep_id", "phone", "address", "town", "grid"]
-        ),
+        *(pl.col(c).alias("p" + c) for c in _PRIOR_COLS),
         pl.col("_pre").alias("p_pre"),
         pl.col("_near").alias("p_near"),
         pl.col("_mid").alias("p_mid"),
     )
-    own = df.select(
-        "_idx",
-        "name",
-        "_brand",
-        "_phrase",
-        "_form",
-        "legal_rep",
-        "legal_rep_id",
-        "phone",
-        "address",
-        "town",
-        "grid",
-    )
+    own = df.select("_idx", "name", "_brand", "_form", *_PRIOR_COLS)
     joined = reps.join(prior, on="_prior", how="left").join(own, on="_idx", how="left")
     s = pl.col("_shared")
+    how = pl.col("_idx") % 5
+    brand = s == "brand"
+    block = brand & how.is_in(list(BRAND_SAME_BLOCK))
+    # Down the street from the prior: same town, road and grid, another door number (no address tie).
+    door = pl.col("paddress").str.extract_groups(r"^(.*?)(\d+)(号.*)$")
+    moved = pl.concat_str(
+        door.struct.field("1"),
+        (door.struct.field("2").cast(pl.Int64) + pl.col("_idx") % 37 + 1).cast(pl.String),
+        door.struct.field("3"),
+    )
 
-    def pick(col: str, when: str) -> pl.Expr:
-        return pl.when(s == when).then(pl.col("p" + col)).otherwise(pl.col(col)).alias(col)
+    def pick(col: str, when: pl.Expr) -> pl.Expr:
+        return pl.when(when).then(pl.col("p" + col)).otherwise(pl.col(col)).alias(col)
 
+    same_address = (s == "address") | (brand & (how == BRAND_ADDRESS))
     upd = joined.select(
         "_idx",
-        pick("legal_rep", "id"),
-        pick("legal_rep_id", "id"),
-        pick("phone", "phone"),
-        pick("address", "address"),
-        pick("town", "address"),
-        pick("grid", "address"),
-        pl.when(s == "brand")
-        .then(pl.concat_str("p_pre", "p_near", "p_mid", "_phrase", "_form"))
+        pick("legal_rep", s == "id"),
+        pick("legal_rep_id", s == "id"),
+        pick("phone", (s == "phone") | (brand & (how == BRAND_PHONE))),
+        pl.when(same_address)
+        .then(pl.col("paddress"))
+        .when(block)
+        .then(pl.coalesce(moved, pl.col("paddress")))
+        .otherwise(pl.col("address"))
+        .alias("address"),
+        pick("town", same_address | block),
+        pick("grid", same_address | block),
+        pick("_phrase", block),
+        pick("industry", block),
+        pick("business_scope", block),
+        pl.when(brand)
+        .then(
+            pl.concat_str(
+                "p_pre", "p_near", "p_mid", pl.when(block).then("p_phrase").otherwise("_phrase"), "_form"
+            )
+        )
         .otherwise("name")
         .alias("name"),
-        pl.when(s == "brand").then(pl.col("p_near")).otherwise(pl.col("_brand")).alias("_brand"),
+        pl.when(brand).then(pl.col("p_near")).otherwise(pl.col("_brand")).alias("_brand"),
         "established_on",
         "_est",
     )

@@ -28,6 +28,9 @@ _REGIONS = ["淄博", "淄博市", "山东"]
 _STATUS = ["存续", "在业", "吊销", "注销"]
 _SHOP_PRE = ["淄博文昌湖区", "淄博市文昌湖区", "文昌湖区萌水镇", "文昌湖区商家镇"]
 _CAPITALS = np.array([3, 5, 10, 20, 30, 50, 100, 200, 300, 500, 1000, 2000, 5000])
+# Company address styles: village, road front, office room, shop, business-centre agent address.
+_COMPANY_STYLES = np.array([0.22, 0.20, 0.40, 0.14, 0.04])
+AGENT_PHONE_SHARE = 0.06
 _CAP_P = np.array([2, 4, 10, 6, 8, 14, 20, 10, 8, 8, 6, 3, 1], dtype=np.float64)
 
 
@@ -76,6 +79,32 @@ def format_dates(d: pl.Series, style: np.ndarray) -> pl.Series:
     ).to_series()
 
 
+def address_styles(rng: np.random.Generator, kind: np.ndarray, planted: np.ndarray) -> np.ndarray:
+    """Address style per row (district.VILLAGE … AGENT) by kind; schemes rent offices and shop fronts."""
+    u = rng.random(kind.shape[0])
+    styles = [district.VILLAGE, district.ROAD, district.OFFICE, district.SHOP, district.AGENT]
+    company = np.array(styles)[np.searchsorted(np.cumsum(_COMPANY_STYLES), u, side="right").clip(0, 4)]
+    shop = np.where(u < 0.45, district.SHOP, np.where(u < 0.75, district.ROAD, district.VILLAGE))
+    coop = np.where(u < 0.9, district.VILLAGE, district.ROAD)
+    style = np.select(
+        [kind == COMPANY, kind == INDIVIDUAL, kind == COOP], [company, shop, coop], district.ROAD
+    )
+    scheme_style = np.where((u < 0.65) & (kind == COMPANY), district.OFFICE, district.SHOP)
+    return np.where(planted & (kind <= INDIVIDUAL), scheme_style, style)
+
+
+def with_agent_phones(
+    rng: np.random.Generator, phones: pl.Series, kind: np.ndarray, special: np.ndarray, scale: int
+) -> pl.Series:
+    """About 6% of ordinary companies and shops give their agent's (代理记账) landline, shared by many."""
+    n = phones.len()
+    pool = max(2, scale // 20_000)
+    agent = rng.integers(0, pool, n)
+    use = (rng.random(n) < AGENT_PHONE_SHARE) & (kind <= INDIVIDUAL) & ~special
+    landline = pl.Series((agent * 7919 + 104_729) % 1_000_000).cast(pl.String).str.zfill(6)
+    return pl.select(pl.when(pl.Series(use)).then("0533-6" + landline).otherwise(phones)).to_series()
+
+
 def build_chunk(plan: Plan, scopes: ScopePool, seed: int, chunk: int, start: int, stop: int) -> pl.DataFrame:
     """Registration rows [start, stop) with helper columns (prefixed '_') for later stages."""
     rng = np.random.Generator(np.random.PCG64([seed, 1, chunk]))
@@ -94,15 +123,14 @@ def build_chunk(plan: Plan, scopes: ScopePool, seed: int, chunk: int, start: int
     shop = np.where(planted & (kind == INDIVIDUAL), over, shop)
     coop = np.where(planted & (kind == COOP), over, coop)
 
-    three = (rng.random(n) < 0.45) & (kind == COMPANY)
-    bchars = brand_indices(idx, three)
+    bchars = brand_indices(rng, n)
     brand = brand_strings(bchars)
-    near = brand_strings(bchars, np.where(three, 2, 1))
+    near = brand_strings(bchars, np.where(bchars[:, 2] >= 0, 2, 1))
     form = rng.choice(3, n, p=[0.6, 0.3, 0.1])
     region = rng.choice(3, n, p=[0.45, 0.35, 0.2])
     style_b = rng.random(n) < 0.12
     town = district.sample_towns(rng, n)
-    place = district.places(rng, town)
+    place = district.places(rng, town, address_styles(rng, kind, planted), plan.n)
     rep = person_names(rng, n)
     shop_pre = np.where(rng.random(n) < 0.5, rng.integers(0, 2, n), 2 + town)
     shop_core = np.where(rng.random(n) < 0.55, 0, 1)
@@ -203,7 +231,7 @@ def build_chunk(plan: Plan, scopes: ScopePool, seed: int, chunk: int, start: int
     df = df.with_columns(
         uscc=uscc,
         legal_rep_id=ids.make_id_numbers(rng, birth),
-        phone=ids.make_phones(rng, n),
+        phone=with_agent_phones(rng, ids.make_phones(rng, n), kind, plan.special[start:stop], plan.n),
         registered_capital=cap_text,
         established_on=format_dates(
             pl.Series(est, dtype=pl.Int32).cast(pl.Date), rng.choice(4, n, p=[0.4, 0.3, 0.2, 0.1])

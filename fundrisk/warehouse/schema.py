@@ -58,7 +58,7 @@ CREATE TABLE IF NOT EXISTS lead_members (
 );
 CREATE TABLE IF NOT EXISTS entity_relations (
     uscc VARCHAR NOT NULL, related_uscc VARCHAR NOT NULL, relation VARCHAR NOT NULL, reason VARCHAR,
-    run_id VARCHAR
+    run_id VARCHAR, strength VARCHAR, weight DOUBLE
 );
 CREATE TABLE IF NOT EXISTS clue_signals (
     clue_id VARCHAR NOT NULL, negativity DOUBLE, money_related BOOLEAN, stability DOUBLE,
@@ -137,7 +137,10 @@ def kind_ddl(spec: KindSpec) -> str:
 
 # Columns added after a table first shipped: (table, column, type). An existing database file gains them
 # on connect (ALTER TABLE … ADD COLUMN IF NOT EXISTS); a new one has them from its CREATE TABLE already.
-ADDED_COLUMNS: list[tuple[str, str, str]] = []
+ADDED_COLUMNS: list[tuple[str, str, str]] = [
+    ("entity_relations", "strength", "VARCHAR"),
+    ("entity_relations", "weight", "DOUBLE"),
+]
 
 
 def migration_ddl() -> str:
