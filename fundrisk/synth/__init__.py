@@ -18,6 +18,7 @@ from fundrisk.synth.registry import ScopePool, build_chunk, uscc_for
 from fundrisk.synth.registry_snapshot import SNAPSHOT_NAME, build_records, write_records
 from fundrisk.synth.schemes import SCHEME_NAMES
 from fundrisk.synth.truth import README
+from fundrisk.synth.unique_names import unique_names
 
 __all__ = ["GeneratedSummary", "generate"]
 
@@ -95,6 +96,8 @@ def _registrations(out: Path, plan: Plan, seed: int, scopes: ScopePool) -> tuple
     priors: list[pl.DataFrame] = []
     prior_set = pl.Series(plan.priors).implode()
     snap_path = out / "registry" / SNAPSHOT_NAME
+    taken = pl.Series("name", [], dtype=pl.String)
+    names_rng = np.random.Generator(np.random.PCG64([seed, 3]))
     with reg_path.open("wb") as reg, ent_path.open("wb") as ent, snap_path.open("wb") as snap:
         reg.write("\ufeff".encode())
         for chunk, start in enumerate(range(0, plan.n, CHUNK_ROWS)):
@@ -103,6 +106,7 @@ def _registrations(out: Path, plan: Plan, seed: int, scopes: ScopePool) -> tuple
             df = apply_priors(df, plan, start, stop)
             known = pl.concat(priors) if priors else df.clear()
             df = apply_repeaters(df, plan, known, start, stop)
+            df, taken = unique_names(df, plan, taken, names_rng)
             writer.append_csv(writer.zh(df, writer.REGISTRATION_ZH), reg, header=chunk == 0)
             writer.append_csv(_truth_entities(df, plan, start, stop), ent, header=chunk == 0)
             write_records(build_records(df, plan, known, seed, chunk, start, stop), snap)
