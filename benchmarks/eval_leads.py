@@ -114,7 +114,7 @@ def relation_rows(label: str, truth: pl.DataFrame, relations: pl.DataFrame) -> l
                 "truth": part.height,
                 "found": got,
                 "recall": got / part.height if part.height else None,
-                "extra": extra.filter(pl.col("relation") == rel).height,
+                "extra": extra.filter(pl.col("relation").str.split("+").list.contains(rel)).height,
                 "impure": None,
                 "split": None,
                 "seconds": None,

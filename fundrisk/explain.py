@@ -44,8 +44,18 @@ def explain(con: duckdb.DuckDBPyConnection, uscc: str) -> dict[str, Any]:
     )
     if keyword.height and keyword["reason"][0]:
         reasons.append(f"敏感字样：{keyword['reason'][0]}")
-    relations = read(con, "SELECT reason FROM entity_relations WHERE uscc = ? ORDER BY relation", [code])
-    reasons.extend(f"关联风险主体：{r}" for r in relations["reason"].to_list() if r)
+    relations = read(
+        con,
+        "SELECT reason, coalesce(strength, 'strong') = 'weak' AS weak FROM entity_relations WHERE uscc = ? "
+        "ORDER BY weak, relation, related_uscc",
+        [code],
+    )
+    # The score's own reasons may already name a tie (关联风险：…): say each tie once.
+    reasons.extend(
+        f"{'弱关联' if weak else '关联风险主体'}：{r}"
+        for r, weak in relations.iter_rows()
+        if r and not any(r in given for given in reasons)
+    )
     flags = registry_flags_for(con, code)
     if flags and flags.get("reasons"):
         reasons.extend(f"工商信息：{r}" for r in str(flags["reasons"]).split("；") if r)

@@ -255,3 +255,12 @@ def test_features_split_strong_and_weak(con: duckdb.DuckDBPyConnection, scored: 
         "弱关联：与已列入金安工程风险清单的「淄博鑫盛财富管理有限公司」"
     )
     assert (row[CLEAN]["relation_count"], row[CLEAN]["weak_relation_weight"]) == (0, 0.0)
+
+
+def test_explain_marks_weak_ties(con: duckdb.DuckDBPyConnection, scored: pl.DataFrame) -> None:
+    from fundrisk.explain import explain
+
+    weak = [r for r in explain(con, WEAK)["reasons"] if "淄博鑫盛财富管理有限公司" in r and "相同" in r]
+    strong = [r for r in explain(con, STRONG)["reasons"] if "淄博鑫盛财富管理有限公司" in r and "相同" in r]
+    assert len(weak) == 1 and "弱关联：与已列入金安工程风险清单" in weak[0]  # said once, marked weak
+    assert len(strong) == 1 and "弱关联" not in strong[0]

@@ -23,7 +23,9 @@ LEFT JOIN (SELECT uscc, count(*) AS n FROM entity_links WHERE source_kind = 'ale
        ON a.uscc = r.uscc
 LEFT JOIN (SELECT uscc, count(*) AS n FROM entity_links WHERE source_kind = 'clue' GROUP BY uscc) c
        ON c.uscc = r.uscc
-LEFT JOIN (SELECT uscc, count(*) AS n FROM entity_relations GROUP BY uscc) x ON x.uscc = r.uscc
+LEFT JOIN (  -- strong ties only: a weak tie alone is not worth a paid look-up
+    SELECT uscc, count(*) AS n FROM entity_relations WHERE coalesce(strength, 'strong') = 'strong' GROUP BY uscc
+) x ON x.uscc = r.uscc
 """
 
 
