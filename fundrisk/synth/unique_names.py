@@ -61,8 +61,7 @@ def unique_names(
             ).to_series()
         elif round_ == 1:  # 老张记
             rep = df.filter(clash)["legal_rep"]
-            brand = pl.lit("老") + rep.str.slice(0, 1) + pl.lit("记")
-            brand = pl.select(brand).to_series()
+            brand = pl.select(pl.lit("老") + rep.str.slice(0, 1) + pl.lit("记")).to_series()
         else:  # another 字号, then the owner's given name before it (鑫源建国)
             fresh = brand_strings(brand_indices(rng, m))
             given = df.filter(clash)["legal_rep"].str.slice(1)
