@@ -200,3 +200,41 @@ def test_place_decides_between_registrations_of_the_same_name(address, grid, exp
         assert set(result.review["uscc"]) == {"G1", "G2", "G3"}
     else:
         assert result.links["score"].max() <= 1.0
+
+
+PEOPLE = pl.DataFrame(
+    {
+        "uscc": ["P1", "P2", "P3"],
+        "name": ["淄博宏远商贸有限公司", "淄博恒泰商贸有限公司", "淄博安顺商贸有限公司"],
+        "legal_rep": ["张建国", "张建国", "李明"],
+        "legal_rep_id": ["370303198001011234", "370303197502023456", "370303199003035678"],
+    }
+)
+
+
+@pytest.mark.parametrize(
+    ("holder_id", "expected"),
+    [
+        ("370303197502023456", "P2"),  # the bank's KYC ID picks one of two 张建国
+        (" 370303197502023456 ", "P2"),  # spaces and case do not matter
+        (None, None),  # a common name alone names two legal representatives: no link
+        ("110101199901019999", None),  # an ID that is nobody's legal representative
+    ],
+)
+def test_personal_account_links_by_holder_id(holder_id, expected):
+    src = pl.DataFrame(
+        {
+            "source_kind": ["alert"],
+            "source_id": ["A1"],
+            "name": ["张建国"],
+            "uscc": [None],
+            "address": [None],
+            "town": [None],
+            "holder_id": [holder_id],
+        },
+        schema_overrides={"uscc": pl.Utf8, "address": pl.Utf8, "town": pl.Utf8, "holder_id": pl.Utf8},
+    )
+    links = resolve(PEOPLE, src).links
+    assert links["uscc"].to_list() == ([expected] if expected else [])
+    if expected:
+        assert links["method"].to_list() == ["holder_id"]

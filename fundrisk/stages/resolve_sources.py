@@ -15,6 +15,7 @@ SOURCE_SCHEMA = {
     "address": pl.Utf8,
     "town": pl.Utf8,
     "grid": pl.Utf8,
+    "holder_id": pl.Utf8,
 }
 
 
@@ -30,12 +31,12 @@ def sources_frame(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     alerts = read(
         con,
         "SELECT 'alert' AS source_kind, alert_id AS source_id, account_name AS name, uscc, "
-        "NULL::VARCHAR AS address, NULL::VARCHAR AS town, NULL::VARCHAR AS grid FROM alerts",
+        "NULL::VARCHAR AS address, NULL::VARCHAR AS town, NULL::VARCHAR AS grid, holder_id FROM alerts",
     )
     clues = read(
         con,
         "SELECT 'clue' AS source_kind, clue_id AS source_id, subject_name AS name, subject_uscc AS uscc, "
-        "subject_address AS address, town, grid FROM clues",
+        "subject_address AS address, town, grid, NULL::VARCHAR AS holder_id FROM clues",
     )
     return pl.concat([alerts.cast(SOURCE_SCHEMA), clues.cast(SOURCE_SCHEMA)])  # type: ignore[arg-type]
 

@@ -17,6 +17,7 @@ COLUMNS = [
     "inflow_amount",
     "uscc",
     "account_no",
+    "holder_id",
     "bank",
     "alert_type",
     "outflow_amount",
@@ -80,6 +81,8 @@ def build_alerts(
         prof = _profile(rng, kind, n)
         personal = (rng.random(n) < 0.15) if kind == "planted" else np.zeros(n, dtype=bool)
         show_code = (~personal) & (rng.random(n) < 0.35)
+        # Banks report the holder's ID with a personal account (KYC); a few reports leave it out.
+        show_id = personal & (rng.random(n) < 0.9)
         frames.append(
             rows.select(
                 pl.when(pl.Series(personal))
@@ -87,6 +90,7 @@ def build_alerts(
                 .otherwise(pl.col("name"))
                 .alias("account_name"),
                 pl.when(pl.Series(show_code)).then(pl.col("uscc")).otherwise(None).alias("uscc"),
+                pl.when(pl.Series(show_id)).then(pl.col("legal_rep_id")).otherwise(None).alias("holder_id"),
                 pl.col("uscc").alias("true_uscc"),
                 pl.lit(None, dtype=pl.String).alias("true_lead_id"),
                 pl.lit(kind).alias("profile"),
@@ -102,6 +106,7 @@ def build_alerts(
             alerted.select(
                 pl.col("person").alias("account_name"),
                 pl.lit(None, dtype=pl.String).alias("uscc"),
+                pl.lit(None, dtype=pl.String).alias("holder_id"),
                 pl.lit(None, dtype=pl.String).alias("true_uscc"),
                 pl.col("lead_id").alias("true_lead_id"),
                 pl.lit("unregistered").alias("profile"),

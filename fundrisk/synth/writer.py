@@ -34,6 +34,7 @@ ALERT_ZH = {
     "inflow_amount": "转入金额",
     "uscc": "统一社会信用代码",
     "account_no": "账号",
+    "holder_id": "开户人证件号码",
     "bank": "报送机构",
     "alert_type": "预警类型",
     "outflow_amount": "转出金额",

@@ -67,7 +67,7 @@ CREATE TABLE IF NOT EXISTS clue_signals (
 CREATE TABLE IF NOT EXISTS runs (
     run_id VARCHAR PRIMARY KEY, started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP,
     status VARCHAR NOT NULL, flow_run_id VARCHAR, inbox VARCHAR, input_hashes VARCHAR,
-    versions VARCHAR, summary VARCHAR
+    versions VARCHAR, summary VARCHAR, pid BIGINT, hostname VARCHAR, process_started TIMESTAMP, note VARCHAR
 );
 """
 
@@ -138,8 +138,14 @@ def kind_ddl(spec: KindSpec) -> str:
 # Columns added after a table first shipped: (table, column, type). An existing database file gains them
 # on connect (ALTER TABLE … ADD COLUMN IF NOT EXISTS); a new one has them from its CREATE TABLE already.
 ADDED_COLUMNS: list[tuple[str, str, str]] = [
+    ("alerts", "holder_id", "VARCHAR"),
+    ("alerts_history", "holder_id", "VARCHAR"),
     ("entity_relations", "strength", "VARCHAR"),
     ("entity_relations", "weight", "DOUBLE"),
+    ("runs", "pid", "BIGINT"),
+    ("runs", "hostname", "VARCHAR"),
+    ("runs", "process_started", "TIMESTAMP"),
+    ("runs", "note", "VARCHAR"),
 ]
 
 
