@@ -84,6 +84,19 @@ def prepare_sources(sources: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _person_accounts(pairs: pl.DataFrame, src: pl.DataFrame, reg: pl.DataFrame) -> pl.DataFrame:
+    """A personal account (an alert named like a person) names a person, not a shop: it may only link to
+    a registration that person represents (张建国's account is not 王五's 张建国保健品店)."""
+    person = src.filter((pl.col("source_kind") == "alert") & pl.col("name").str.contains(PERSON_NAME))
+    if person.height == 0:
+        return pairs
+    checked = pairs.join(person.select("sid", pl.col("name").alias("person")), on="sid", how="left").join(
+        reg.select("uscc", pl.col("legal_rep").alias("rep")), on="uscc", how="left"
+    )
+    keep = pl.col("person").is_null() | (pl.col("rep") == pl.col("person")).fill_null(False)
+    return checked.filter(keep).select(pairs.columns)
+
+
 def _id_key(ids: pl.Series) -> pl.Series:
     """An ID number as a join key: no spaces, upper-case X; empty is null."""
     key = ids.cast(pl.Utf8).str.replace_all(r"\s", "").str.to_uppercase()
@@ -160,10 +173,7 @@ def _evidence_pairs(src: pl.DataFrame, reg: pl.DataFrame) -> pl.DataFrame:
     legal_rep = _unique_pairs(
         people.with_columns(pl.col("name").alias("person")), reps, "person", "legal_rep", "legal_rep"
     )
-    # A personal account whose holder's ID number is the legal representative's ID of exactly one
-    # registration: the bank's KYC names the person far better than a common name such as 张建国.
-    holder = _unique_pairs(src, reg.drop_nulls("rep_id"), "holder_id", "rep_id", "holder_id")
-    return pl.concat([typo, brand, legal_rep, holder])
+    return pl.concat([typo, brand, legal_rep])
 
 
 def _bigrams(frame: pl.DataFrame, id_col: str) -> pl.DataFrame:
@@ -263,8 +273,19 @@ def resolve(regs: pl.DataFrame, sources: pl.DataFrame, contexts: pl.DataFrame | 
     src = prepare_sources(sources)
     by_code = src.select("sid", "uscc").drop_nulls("uscc").join(reg.select("uscc"), on="uscc")
     code_links = by_code.with_columns(pl.lit("code").alias("method"), pl.lit(1.0).alias("score"))
-    rest = src.join(by_code.select("sid"), on="sid", how="anti")
+    # The holder's ID of a personal account decides like a code does: it names the person, and a person
+    # who represents exactly one registration names that registration (名称 look-alikes do not compete).
+    by_holder = _unique_pairs(
+        src.join(by_code.select("sid"), on="sid", how="anti"),
+        reg.drop_nulls("rep_id"),
+        "holder_id",
+        "rep_id",
+        "holder_id",
+    )
+    code_links = pl.concat([code_links.select("sid", "uscc", "method", "score"), by_holder])
+    rest = src.join(code_links.select("sid"), on="sid", how="anti")
     pairs = pl.concat([_exact_pairs(rest, reg), _evidence_pairs(rest, reg), _fuzzy_pairs(rest, reg)])
+    pairs = _person_accounts(pairs, rest, reg)
     pairs = _adjust_for_address(pairs, rest, reg)
     best = (
         pairs.sort(["sid", "rank_score", "method"], descending=[False, True, False])

@@ -204,10 +204,21 @@ def test_place_decides_between_registrations_of_the_same_name(address, grid, exp
 
 PEOPLE = pl.DataFrame(
     {
-        "uscc": ["P1", "P2", "P3"],
-        "name": ["淄博宏远商贸有限公司", "淄博恒泰商贸有限公司", "淄博安顺商贸有限公司"],
-        "legal_rep": ["张建国", "张建国", "李明"],
-        "legal_rep_id": ["370303198001011234", "370303197502023456", "370303199003035678"],
+        "uscc": ["P1", "P2", "P3", "P4"],
+        # P4's 字号 is a person's name: it must not outrank the account holder's ID
+        "name": [
+            "淄博宏远商贸有限公司",
+            "淄博恒泰商贸有限公司",
+            "淄博安顺商贸有限公司",
+            "淄博文昌湖区张建国保健品店",
+        ],
+        "legal_rep": ["张建国", "张建国", "李明", "王五"],
+        "legal_rep_id": [
+            "370303198001011234",
+            "370303197502023456",
+            "370303199003035678",
+            "370303198504047890",
+        ],
     }
 )
 
@@ -217,7 +228,7 @@ PEOPLE = pl.DataFrame(
     [
         ("370303197502023456", "P2"),  # the bank's KYC ID picks one of two 张建国
         (" 370303197502023456 ", "P2"),  # spaces and case do not matter
-        (None, None),  # a common name alone names two legal representatives: no link
+        (None, None),  # a common name alone names two legal representatives (and a shop): no link
         ("110101199901019999", None),  # an ID that is nobody's legal representative
     ],
 )
