@@ -24,7 +24,7 @@ def peak_rss_mb() -> float:
 def print_table(rows: Sequence[dict[str, Any]]) -> None:
     if not rows:
         return
-    headers = list(rows[0])
+    headers = list(dict.fromkeys(k for row in rows for k in row))  # every row's keys, first seen first
     cells = [[_fmt(row.get(h)) for h in headers] for row in rows]
     widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(headers)]
     print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)))

@@ -31,6 +31,11 @@ DEFAULT_SIZES = (100_000, 1_000_000)
 DEFAULT_SEED = 4242  # never used by tests/
 
 
+def _share(part: int, whole: int) -> str | None:
+    """A share as text with three decimals (the table's default two would hide 0.946 as 0.95)."""
+    return f"{part / whole:.3f}" if whole else None
+
+
 def evaluate(entities: int, seed: int) -> tuple[dict[str, object], list[dict[str, object]]]:
     """(quality row, relation rows) of one generated district."""
     with tempfile.TemporaryDirectory() as folder:

@@ -1,11 +1,17 @@
-"""The main Prefect flow: ingest what is new in the inbox (later: enrich, score, publish).
+"""The main Prefect flow: ingest what is new in the inbox, enrich, score, keep the ledger, publish.
 
 Thin wiring only: every task calls a plain function. Results carry counts, never personal data,
-and are not persisted. Tasks run one after another because the DuckDB file has one writer.
+and are not persisted. Tasks run one after another because the DuckDB file has one writer; with a
+Dask cluster (FUNDRISK_DASK_ADDRESS or `--workers N`) the keyword and sentiment stages run per
+partition on it (flows/partitions.py). Every start first marks runs whose process died as failed;
+a run that raises is marked failed too, so the next run simply redoes what was not committed.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import shutil
+import sys
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -19,7 +25,7 @@ from prefect.runtime import flow_run
 
 from fundrisk import __version__
 from fundrisk.errors import BadInput, DatabaseBusy
-from fundrisk.inbox import discover
+from fundrisk.inbox import InboxFile, discover
 from fundrisk.ingest import ingest_file
 from fundrisk.publish import update_ledger
 from fundrisk.publish.daily import publish_daily
@@ -32,7 +38,7 @@ from fundrisk.stages.resolve import run_resolution
 from fundrisk.stages.scoring import run_scoring
 from fundrisk.stages.sentiment import run_sentiment
 from fundrisk.warehouse.db import session
-from fundrisk.warehouse.runs_store import finish_run, start_run
+from fundrisk.warehouse.runs_store import fail_dead_runs, fail_run, finish_run, start_run
 
 
 def retry_on_io(task: Any, task_run: Any, state: Any) -> bool:
@@ -53,6 +59,21 @@ DB_TASK = dict(
     persist_result=False,
     cache_policy=NO_CACHE,
 )
+
+
+def progress(step: str) -> None:
+    """One plain line per step on stderr: the analyst sees where a long run is (and a test can act on it)."""
+    print(f"[{dt.datetime.now():%H:%M:%S}] {step}", file=sys.stderr, flush=True)
+
+
+@task(name="清理中断的运行", **DB_TASK)  # type: ignore[call-overload]
+def recover_runs(db: str) -> list[str]:
+    """Mark runs whose process is gone as failed (and drop their half-written scores and partitions)."""
+    with session(db) as con:
+        dead = fail_dead_runs(con)
+    for run_id in dead:
+        shutil.rmtree(get_settings().partition_root(db) / "partitions" / run_id, ignore_errors=True)
+    return dead
 
 
 @task(name="登记运行", **DB_TASK)  # type: ignore[call-overload]
@@ -116,19 +137,86 @@ def end_run(db: str, run_id: str, summary: dict[str, Any]) -> None:
         finish_run(con, run_id, status, summary["input_hashes"], versions, summary)
 
 
-@flow(name="fundrisk-pipeline", log_prints=False)
-def pipeline(inbox: str, db: str, out_dir: str | None = None) -> dict[str, Any]:
-    """Ingest every new file of the inbox, enrich, score, update the ledger and (with out_dir) publish."""
-    logger = get_run_logger()
-    files = discover(Path(inbox))
-    run_id = begin_run(db, inbox)
-    reports = [ingest_task(db, f.kind, str(f.path), f.path.name, run_id) for f in files]
+def abandon_run(db: str, run_id: str, exc: BaseException) -> None:
+    """Mark a run that raised as failed; a database that cannot be reached is left to the next start."""
+    try:
+        with session(db) as con:
+            fail_run(con, run_id, f"运行出错（{type(exc).__name__}），已标记为失败，下次运行将重新执行")
+    except Exception:  # the original error is what matters; recover_runs catches the rest later
+        get_run_logger().warning("run %s could not be marked failed", run_id)
+
+
+def _steps(
+    db: str, files: list[InboxFile], out_dir: str | None, run_id: str, dask: tuple[int | None, str | None]
+) -> dict[str, Any]:
+    """Every step after the run is registered, in order, with a progress line before each."""
+    workers, dask_address = dask
+    reports = []
+    for f in files:
+        progress(f"导入 {f.kind}/{f.path.name}")
+        reports.append(ingest_task(db, f.kind, str(f.path), f.path.name, run_id))
     summary = summarise_ingest(run_id, reports)
+    settings = get_settings()
+    runner = None
+    if workers or dask_address or settings.dask_address:
+        from flows.partitions import task_runner
+
+        runner = task_runner(settings, workers, dask_address)
     for key, (label, _) in STAGES.items():
+        if runner is not None and key in ("keywords", "sentiment"):
+            if key == "keywords":
+                summary.update(_partitioned(db, run_id, settings, runner, workers, dask_address))
+            continue
+        progress(label)
         summary[key] = stage_task(db, key, label, run_id)
     if out_dir:
+        progress("导出清单")
         summary["exports"] = publish_task(db, run_id, out_dir)
-    end_run(db, run_id, summary)
+    return summary
+
+
+def _partitioned(
+    db: str, run_id: str, settings: Any, runner: Any, workers: int | None, address: str | None
+) -> dict[str, Any]:
+    """Keyword scan and clue sentiment per partition on the Dask task runner (a subflow)."""
+    from flows.partitions import api_for_workers, partition_count, partitioned_enrichment
+
+    partitions = partition_count(settings, workers, address)
+    progress(f"敏感词筛查、线索舆情分析（{partitions} 个分区，Dask 并行）")
+    root = str(settings.partition_root(db) / "partitions" / run_id)
+    with api_for_workers():
+        return dict(partitioned_enrichment.with_options(task_runner=runner)(db, run_id, partitions, root))
+
+
+@flow(name="fundrisk-pipeline", log_prints=False)
+def pipeline(
+    inbox: str,
+    db: str,
+    out_dir: str | None = None,
+    workers: int | None = None,
+    dask_address: str | None = None,
+) -> dict[str, Any]:
+    """Ingest every new file of the inbox, enrich, score, update the ledger and (with out_dir) publish.
+
+    `workers` starts a local Dask cluster of that many processes and `dask_address` (or
+    FUNDRISK_DASK_ADDRESS) names a running scheduler; without either everything runs in this process.
+    """
+    logger = get_run_logger()
+    files = discover(Path(inbox))
+    progress("检查上次运行")
+    recovered = recover_runs(db)
+    if recovered:
+        progress(f"发现 {len(recovered)} 次中断的运行（{'、'.join(recovered)}），已标记为失败，本次重新执行")
+    run_id = begin_run(db, inbox)
+    progress(f"开始运行 {run_id}")
+    try:
+        summary = _steps(db, files, out_dir, run_id, (workers, dask_address))
+        summary["recovered_runs"] = recovered
+        progress("结束运行")
+        end_run(db, run_id, summary)
+    except BaseException as exc:
+        abandon_run(db, run_id, exc)
+        raise
     create_markdown_artifact(
         run_summary_markdown(summary), key="fundrisk-run-summary", description="本次运行摘要"
     )

@@ -85,8 +85,10 @@ def ingest_command(
     fail_on_rejected(reports)
 
 
-def run_pipeline(inbox: Path, db: Path, out_dir: Path | None = None) -> dict[str, Any]:
-    """Run the Prefect flow in-process against the local ephemeral API."""
+def run_pipeline(
+    inbox: Path, db: Path, out_dir: Path | None = None, workers: int | None = None
+) -> dict[str, Any]:
+    """Run the Prefect flow in-process against the local ephemeral API (Dask only when asked for)."""
     from fundrisk.inbox import discover
 
     discover(inbox)  # fail fast, before Prefect starts, on a missing inbox
@@ -98,6 +100,7 @@ def run_pipeline(inbox: Path, db: Path, out_dir: Path | None = None) -> dict[str
             inbox=str(inbox.resolve()),
             db=str(db.resolve()),
             out_dir=str(out_dir.resolve()) if out_dir else None,
+            workers=workers,
         )
     return summary
 
@@ -134,11 +137,20 @@ def run_command(
     ] = None,
     out_dir: Annotated[Path | None, typer.Option("--out", help="导出清单的目录（默认 data/exports）")] = None,
     db: DbOption = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="在本机启动 N 个 Dask 工作进程并行执行敏感词筛查和线索舆情分析"
+            "（已设置 FUNDRISK_DASK_ADDRESS 时改用该集群）",
+        ),
+    ] = None,
 ) -> None:
     """运行完整流程：导入收件箱中的新文件、增强、评分、更新台账并导出清单。"""
     target = resolve_db(db)
     settings = get_settings()
-    summary = run_pipeline(inbox or settings.inbox, target, out_dir or settings.exports_dir)
+    summary = run_pipeline(inbox or settings.inbox, target, out_dir or settings.exports_dir, workers)
     print_run_summary(summary, target)
     for bad in summary["rejected_files"]:
         say_error(bad["error"])

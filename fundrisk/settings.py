@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import re
+import tempfile
 from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from fundrisk.errors import BadInput
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_MEMORY_SHARE = 0.6  # of the machine's RAM when FUNDRISK_MEMORY_LIMIT is not set
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(%|[KMGT]?I?B?)\s*$", re.IGNORECASE)
 
 
 class Settings(BaseSettings):
@@ -33,6 +40,66 @@ class Settings(BaseSettings):
     registry_timeout_seconds: float = 10.0
     registry_max_retries: int = 4
     registry_breaker_failures: int = 8
+    # Resources (issue 11): DuckDB's memory budget and spill folder, and the optional Dask cluster.
+    memory_limit: str | None = None  # "4GB", "512MiB" or "50%"; default 60% of the machine's RAM
+    temp_dir: Path | None = None  # DuckDB spill folder; default <database>.tmp beside the file
+    dask_address: str | None = None  # tcp://host:8786 of a running `dask scheduler`
+    dask_shared_dir: Path | None = None  # folder every worker sees at the same path; default temp dir
+    dask_partitions: int = 0  # 0: two per local worker, 16 on an external cluster
+
+    def memory_limit_bytes(self) -> int:
+        """The memory budget in bytes (FUNDRISK_MEMORY_LIMIT, or a share of the machine)."""
+        if not self.memory_limit:
+            return int(machine_memory() * DEFAULT_MEMORY_SHARE)
+        return parse_size(self.memory_limit)
+
+    def spill_dir(self, db: Path | str) -> Path:
+        """Where DuckDB spills what does not fit the budget: FUNDRISK_TEMP_DIR, else beside the database."""
+        if self.temp_dir is not None:
+            return Path(self.temp_dir)
+        if str(db) == ":memory:":
+            return Path(tempfile.gettempdir()) / "fundrisk-spill"
+        return Path(f"{db}.tmp")
+
+    def partition_root(self, db: Path | str) -> Path:
+        """Where the flow and the Dask workers exchange Parquet partitions (shared by every machine)."""
+        return Path(self.dask_shared_dir) if self.dask_shared_dir else self.spill_dir(db)
+
+
+def parse_size(text: str) -> int:
+    """Bytes from "4GB", "4 GiB", "512MB", "1.5T" or "60%" (of the machine); BadInput otherwise."""
+    match = _SIZE.match(text)
+    if not match:
+        raise BadInput(
+            f"无法识别的内存上限「{text}」，请写成 4GB、512MB 或 60% 这样的形式（FUNDRISK_MEMORY_LIMIT）"
+        )
+    number, unit = float(match.group(1)), match.group(2).upper()
+    if unit == "%":
+        if not 0 < number <= 100:
+            raise BadInput(f"内存上限「{text}」应在 1% 到 100% 之间（FUNDRISK_MEMORY_LIMIT）")
+        return int(machine_memory() * number / 100)
+    base = 1024 if "I" in unit else 1000
+    power = "BKMGT".find(unit[:1]) if unit[:1] in "KMGT" else 0
+    size = int(number * base**power)
+    if size < 64 * 1024**2:
+        raise BadInput(f"内存上限「{text}」太小，至少需要 64MB（FUNDRISK_MEMORY_LIMIT）")
+    return size
+
+
+def machine_memory() -> int:
+    """Physical RAM, or the container's cgroup limit when that is smaller."""
+    try:
+        import psutil
+
+        total = int(psutil.virtual_memory().total)
+    except ImportError:  # pragma: no cover - psutil is a dependency; POSIX fallback
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    cgroup = Path("/sys/fs/cgroup/memory.max")
+    try:
+        limit = cgroup.read_text().strip()
+    except OSError:
+        return total
+    return min(total, int(limit)) if limit.isdigit() else total
 
 
 def get_settings() -> Settings:

@@ -3,13 +3,19 @@
 Frames arrive already protected (fundrisk.publish.safety); the XLSX writer still never lets
 xlsxwriter guess: strings go through write_string (so 18-character codes stay text and nothing
 becomes a formula or a URL), numbers through write_number.
+
+Every file is written to a hidden temporary file in the same folder and renamed over the target
+(os.replace is atomic on one filesystem): a run killed mid-export leaves the previous file or none,
+never half a list.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Sequence
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,10 +60,23 @@ def export_format(path: Path) -> str:
     return suffix[1:]
 
 
+@contextmanager
+def atomic_target(path: Path) -> Iterator[Path]:
+    """Yield a temporary path beside `path`; on success it replaces `path`, on failure it is removed."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temp = target.with_name(f".{target.stem}.{os.getpid()}.tmp{target.suffix}")
+    try:
+        yield temp
+        os.replace(temp, target)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
 def write_csv(frame: pl.DataFrame, path: Path) -> None:
     """UTF-8 with BOM so that Excel on a Chinese Windows opens it with the right encoding."""
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    frame.write_csv(path, include_bom=True, float_precision=2)
+    with atomic_target(path) as temp:
+        frame.write_csv(temp, include_bom=True, float_precision=2)
 
 
 def write_xlsx(sheets: Sequence[Sheet], path: Path) -> None:
@@ -66,7 +85,11 @@ def write_xlsx(sheets: Sequence[Sheet], path: Path) -> None:
     Every sheet gets an autofilter over its header and data, so an analyst can narrow any list in
     Excel or WPS without first selecting the table.
     """
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with atomic_target(path) as temp:
+        _write_book(sheets, temp)
+
+
+def _write_book(sheets: Sequence[Sheet], path: Path) -> None:
     book = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
     try:
         bold = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})

@@ -8,14 +8,25 @@ import polars as pl
 from enrichers.keyword_stage import keyword_enrichment
 from fundrisk.warehouse.frames import read, replace_rows
 
+REGISTRATION_SQL = "SELECT uscc, name, business_scope FROM registrations"
+CLUE_SQL = "SELECT clue_id, subject_name, content FROM clues"
+
+
+def keyword_rows(
+    regs: pl.DataFrame, clues: pl.DataFrame, run_id: str
+) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, object]]:
+    """The rows of keyword_hits and keyword_scores for these subjects, and their counts (pure: also
+    what each Dask partition computes, flows/partitions.py)."""
+    hits, scores, version = keyword_enrichment(regs, clues)
+    stamp = [pl.lit(version).alias("lexicon_version"), pl.lit(run_id).alias("run_id")]
+    flagged = scores.filter(pl.col("keyword_score") >= 25).height
+    counts = {"keyword_hits": hits.height, "subjects_flagged": flagged, "lexicon_version": version}
+    return hits.with_columns(stamp), scores.with_columns(stamp), counts
+
 
 def run_keywords(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, object]:
     """Recompute keyword hits and scores from the current tables; returns counts only."""
-    regs = read(con, "SELECT uscc, name, business_scope FROM registrations")
-    clues = read(con, "SELECT clue_id, subject_name, content FROM clues")
-    hits, scores, version = keyword_enrichment(regs, clues)
-    stamp = [pl.lit(version).alias("lexicon_version"), pl.lit(run_id).alias("run_id")]
-    replace_rows(con, "keyword_hits", hits.with_columns(stamp))
-    replace_rows(con, "keyword_scores", scores.with_columns(stamp))
-    flagged = scores.filter(pl.col("keyword_score") >= 25).height
-    return {"keyword_hits": hits.height, "subjects_flagged": flagged, "lexicon_version": version}
+    hits, scores, counts = keyword_rows(read(con, REGISTRATION_SQL), read(con, CLUE_SQL), run_id)
+    replace_rows(con, "keyword_hits", hits)
+    replace_rows(con, "keyword_scores", scores)
+    return counts

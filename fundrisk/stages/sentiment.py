@@ -11,7 +11,13 @@ from fundrisk.warehouse.frames import read, replace_rows
 
 def run_sentiment(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, object]:
     """Recompute clue_signals from the current clues; counts only."""
-    clues = read(con, "SELECT clue_id, subject_name, content FROM clues")
+    rows, counts = signal_rows(read(con, "SELECT clue_id, subject_name, content FROM clues"), run_id)
+    replace_rows(con, "clue_signals", rows)
+    return counts
+
+
+def signal_rows(clues: pl.DataFrame, run_id: str) -> tuple[pl.DataFrame, dict[str, object]]:
+    """The clue_signals rows of these clues and their counts (pure: also run per Dask partition)."""
     signals = clue_signals(clues)
     version = sentiment_version()
     rows = signals.select(
@@ -24,8 +30,7 @@ def run_sentiment(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, obje
         pl.lit(version).alias("sentiment_version"),
         pl.lit(run_id).alias("run_id"),
     )
-    replace_rows(con, "clue_signals", rows)
-    return {
+    return rows, {
         "clues": rows.height,
         "money_related": int(rows["money_related"].sum() or 0),
         "with_stability_signal": rows.filter(pl.col("stability") > 0).height,

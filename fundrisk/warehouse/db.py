@@ -1,4 +1,10 @@
-"""Open the DuckDB file with the schema in place; a busy file becomes a clear Chinese error."""
+"""Open the DuckDB file with the schema in place; a busy file becomes a clear Chinese error.
+
+Every connection gets the memory budget (FUNDRISK_MEMORY_LIMIT) and a spill folder (FUNDRISK_TEMP_DIR)
+so that a city- or province-sized run spills to disk instead of being killed for memory.
+`preserve_insertion_order` stays on: several reads (the resolver's tie-breaks, first-row aggregates)
+take rows in table order without an ORDER BY.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from pathlib import Path
 import duckdb
 
 from fundrisk.errors import BadInput, DatabaseBusy
+from fundrisk.settings import get_settings
 from fundrisk.warehouse.schema import all_ddl, known_tables
 
 
@@ -36,9 +43,22 @@ def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnect
         if "lock" in str(exc).lower():
             raise DatabaseBusy(_busy_message(Path(target), exc)) from None
         raise
+    try:
+        apply_resources(con, target)
+    except BaseException:
+        con.close()
+        raise
     if not read_only:
         con.execute(all_ddl())
     return con
+
+
+def apply_resources(con: duckdb.DuckDBPyConnection, target: str) -> None:
+    """Memory budget and spill folder from the settings (values bound, never spliced)."""
+    settings = get_settings()
+    spill = settings.spill_dir(target)
+    con.execute("SET memory_limit = ?", [f"{settings.memory_limit_bytes() // 1024**2}MiB"])
+    con.execute("SET temp_directory = ?", [str(spill)])
 
 
 def ident(name: str) -> str:
