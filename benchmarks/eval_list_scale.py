@@ -69,11 +69,9 @@ def evaluate(entities: int, seed: int) -> tuple[dict[str, object], list[dict[str
         "seed": seed,
         "planted": planted.height,
         "高/中 registered": risky.height,
-        "precision": tp / risky.height if risky.height else None,
-        "recall": planted.filter(pl.col("tier").is_in(RISKY)).height / planted.height
-        if planted.height
-        else None,
-        "repeat related": found.height / pairs.height if pairs.height else None,
+        "precision": _share(tp, risky.height),
+        "recall": _share(planted.filter(pl.col("tier").is_in(RISKY)).height, planted.height),
+        "repeat related": _share(found.height, pairs.height),
         **{t: int(tiers.get(t, 0)) for t in ("高风险", "中风险", "低风险", "无明显风险")},
         "seconds": round(seconds, 1),
         "peak RSS MB": round(peak_rss_mb()),
