@@ -50,7 +50,7 @@ def child(inbox: Path, db: Path, out: Path) -> None:
     reg_csv = inbox / "registrations" / "registrations.csv"
     start = time.perf_counter()
     floor = duckdb.connect()
-    n = floor.sql("SELECT count(*) FROM read_csv(?, all_varchar=true)", params=[str(reg_csv)]).fetchone()
+    n = floor.execute("SELECT count(*) FROM read_csv(?, all_varchar=true)", [str(reg_csv)]).fetchone()
     floor.close()
     report("duckdb read_csv (floor)", time.perf_counter() - start, int(n[0]) if n else None)
 
