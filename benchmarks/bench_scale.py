@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.common import print_table
+from benchmarks.common import print_table, sizes_and_seed
 
 DEFAULT_SIZES = (100_000, 1_000_000, 3_000_000)
 DEFAULT_SEED = 4545  # never used by tests/
@@ -137,12 +137,7 @@ def main(argv: list[str]) -> None:
     if argv[:1] == ["--child"]:
         child(Path(argv[1]), Path(argv[2]), Path(argv[3]))
         return
-    seed = DEFAULT_SEED
-    if "--seed" in argv:
-        i = argv.index("--seed")
-        seed = int(argv[i + 1])
-        argv = argv[:i] + argv[i + 2 :]
-    sizes = tuple(int(a) for a in argv) or DEFAULT_SIZES
+    sizes, seed = sizes_and_seed(argv, DEFAULT_SIZES, DEFAULT_SEED)
     table: list[dict[str, object]] = []
     for size in sizes:
         part = measure(size, seed)

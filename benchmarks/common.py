@@ -21,6 +21,16 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def sizes_and_seed(argv: Sequence[str], sizes: tuple[int, ...], seed: int) -> tuple[tuple[int, ...], int]:
+    """`SIZE ... [--seed S]` from the command line, with the script's defaults."""
+    args = list(argv)
+    if "--seed" in args:
+        i = args.index("--seed")
+        seed = int(args[i + 1])
+        args = args[:i] + args[i + 2 :]
+    return tuple(int(a) for a in args) or sizes, seed
+
+
 def print_table(rows: Sequence[dict[str, Any]]) -> None:
     if not rows:
         return

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import polars as pl
 
-from benchmarks.common import peak_rss_mb, print_table
+from benchmarks.common import peak_rss_mb, print_table, sizes_and_seed
 from fundrisk.inbox import discover
 from fundrisk.ingest import ingest_file
 from fundrisk.settings import Settings
@@ -84,12 +84,7 @@ def evaluate(entities: int, seed: int) -> tuple[dict[str, object], list[dict[str
 
 
 def main(argv: list[str]) -> None:
-    seed = DEFAULT_SEED
-    if "--seed" in argv:
-        i = argv.index("--seed")
-        seed = int(argv[i + 1])
-        argv = argv[:i] + argv[i + 2 :]
-    sizes = tuple(int(a) for a in argv) or DEFAULT_SIZES
+    sizes, seed = sizes_and_seed(argv, DEFAULT_SIZES, DEFAULT_SEED)
     quality, relations = [], []
     for n in sizes:
         row, rel = evaluate(n, seed)
