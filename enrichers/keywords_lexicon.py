@@ -6,7 +6,9 @@ Files in ``keywords/`` (all UTF-8 CSV, one header row):
 * ``exclusions.csv`` phrase, kind, citation. Kinds ``licensed_institution``, ``state_body``, ``charity``,
   ``place_name``, ``disclaimer`` and ``warning_context`` are *masking* phrases: a term found inside one of
   them is not a hit. Kind ``negation`` lists trigger words: a hit preceded by one of them in the same
-  clause (no ``,;。!?`` in between, at most ``NEGATION_WINDOW`` characters) is not a hit.
+  clause (no ``,;。!?`` in between, at most ``NEGATION_WINDOW`` characters) is not a hit; so is a hit
+  right after a bare ``ADJACENT_NEGATIONS`` word (不吸收存款, 无保本). Kind ``text_context`` lists cues of
+  news, warnings and disclaimers (据报道, 警方, 风险提示, 投资须谨慎): a text carrying one is never banned.
 * ``patterns.csv``   label, pattern (Rust regex), category, weight, fields, citation: rates and amounts.
 * ``VERSION``        the lexicon's release; the loaded version also carries a digest of the files.
 """
@@ -26,6 +28,9 @@ KEYWORDS_DIR = Path(__file__).resolve().parent.parent / "keywords"
 FIELDS = ("name", "scope", "text")
 MASK_KINDS = ("licensed_institution", "state_body", "charity", "place_name", "disclaimer", "warning_context")
 NEGATION_WINDOW = 30
+# A bare negation only counts right before the term: "不" further away too often belongs to something else
+# (年化不低于12% is a promise).
+ADJACENT_NEGATIONS = ("不", "未", "无", "没有", "并非", "绝不", "从不", "不再")
 NINE = "条例第九条禁用字样"
 CATEGORIES = (NINE, "集资相关字样", "非法集资行为类型(2022解释第一、二条)", "承诺回报宣传用语", "涉稳信号")
 FIELD_LABELS = {"name": "名称", "scope": "经营范围", "text": "文本"}
@@ -62,7 +67,13 @@ class Lexicon:
         """Regex that matches a window ending in a negation trigger plus the rest of its clause."""
         triggers = self.exclusions.filter(pl.col("kind") == "negation")["phrase"].to_list()
         alternation = "|".join(sorted(triggers, key=len, reverse=True))
-        return f"(?:{alternation})[^,.;!?。:]*$"
+        adjacent = "|".join(sorted(ADJACENT_NEGATIONS, key=len, reverse=True))
+        return f"(?:{alternation})[^,.;!?。:]*$|(?:{adjacent})$"
+
+    def text_context_regex(self) -> str:
+        """Regex of the news, warning and disclaimer cues (kind ``text_context``); never-matching if none."""
+        cues = self.exclusions.filter(pl.col("kind") == "text_context")["phrase"].to_list()
+        return "|".join(sorted(cues, key=len, reverse=True)) or r"[^\s\S]"
 
 
 def _read(path: Path) -> pl.DataFrame:

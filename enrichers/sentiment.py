@@ -21,6 +21,12 @@ disputes (会员卡退费, 退货) are ``non_money``; a clue is ``money_related`
 least ``MONEY_MIN`` and at least half its non-money weight -- so a 会员卡 dispute that also speaks of
 返利/利息 is money-related, a plain refund dispute is not. An optional ``subject_name`` column is
 removed from the text first, so that a name such as "某某投资管理有限公司" does not count as money talk.
+
+The lexicon explains, the model ranks: ``money_prob`` is the trained text model's probability that the
+clue describes illegal fundraising (``enrichers/text_model.py``; null when no artifact is installed). It
+orders clues and tips a clue whose money words fall short of ``MONEY_MIN`` into ``money_related`` when it
+is at least ``MODEL_MONEY_MIN`` -- but only with some money word to show for it and never against a
+non-money majority, so the reason always names the words.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from pathlib import Path
 import polars as pl
 
 from enrichers.normalize import normalize_text
+from enrichers.text_model import load_text_model
 
 __all__ = ["SENTIMENT_DIR", "clue_signals", "load_sentiment_lexicon", "sentiment_version"]
 
@@ -44,11 +51,13 @@ NEGATED_POSITIVE = 0.8  # "不满意"-like flips of a positive word count as neg
 NEGATIVITY_SCALE = 1.2
 STABILITY_SCALE = 1.2
 MONEY_MIN = 1.0
+MODEL_MONEY_MIN = 0.6
 OUTPUT_SCHEMA = pl.Schema(
     {
         "clue_id": pl.String(),
         "negativity": pl.Float64(),
         "money_related": pl.Boolean(),
+        "money_prob": pl.Float64(),
         "stability_terms": pl.List(pl.String),
         "stability": pl.Float64(),
         "reason": pl.String(),
@@ -230,13 +239,19 @@ def clue_signals(clues: pl.DataFrame) -> pl.DataFrame:
         .sort("_row")
         .with_columns(pl.col("n_mass", "p_mass", "s_mass", "m_mass", "o_mass").fill_null(0.0))
     )
+    model = load_text_model()
+    prob = model.predict_proba(base["_text"]) if model is not None else None
+    out = out.with_columns(money_prob=pl.Series("money_prob", prob, dtype=pl.Float64).round(3))
     n, p = pl.col("n_mass"), pl.col("p_mass")
+    m, o = pl.col("m_mass"), pl.col("o_mass")
+    by_words = (m >= MONEY_MIN) & (m >= 0.5 * o)
+    by_model = (pl.col("money_prob").fill_null(0.0) >= MODEL_MONEY_MIN) & (m > 0) & (m >= 0.5 * o)
     out = out.with_columns(
         negativity=pl.when(n > 0)
         .then((1.0 - (-n / NEGATIVITY_SCALE).exp()) * n / (n + p))
         .otherwise(0.0)
         .round(3),
-        money_related=(pl.col("m_mass") >= MONEY_MIN) & (pl.col("m_mass") >= 0.5 * pl.col("o_mass")),
+        money_related=by_words | by_model,
         stability_terms=pl.col("stability_terms").fill_null(pl.lit([], dtype=pl.List(pl.String))),
         stability=(1.0 - (-pl.col("s_mass") / STABILITY_SCALE).exp()).round(3),
     )
@@ -265,4 +280,12 @@ def _reason() -> pl.Expr:
     stab = pl.when(pl.col("stability_terms").list.len() > 0).then(
         pl.concat_str(pl.lit("含涉稳信号："), pl.col("stability_terms").list.join("、"))
     )
-    return pl.concat_str(tone, topic, stab, separator="，", ignore_nulls=True)
+    prob = pl.col("money_prob")
+    model = pl.when(prob >= MODEL_MONEY_MIN).then(
+        pl.concat_str(
+            pl.lit("文本模型判断疑似非法集资（概率"),
+            prob.round(2).cast(pl.String).str.pad_end(4, "0"),
+            pl.lit("）"),
+        )
+    )
+    return pl.concat_str(tone, topic, stab, model, separator="，", ignore_nulls=True)

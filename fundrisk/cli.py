@@ -163,6 +163,13 @@ def run_command(
 def screen_command(
     texts: Annotated[list[str], typer.Argument(help="要筛查的名称、门头牌匾或广告文字，可输入多条")],
     as_json: Annotated[bool, typer.Option("--json", help="每条文字输出一个 JSON 对象（每行一个）")] = False,
+    kind: Annotated[
+        str,
+        typer.Option(
+            "--kind",
+            help="输入类型：名称（名称、门头牌匾）| 文本（广告、线索、新闻）| 自动（按长度和标点判断）",
+        ),
+    ] = "自动",
 ) -> None:
     """敏感字样筛查：给出命中词、0–100 分和处置建议（门头牌匾审批前、名称与广告核查）。"""
     import json
@@ -172,17 +179,19 @@ def screen_command(
     texts = [t for t in texts if t.strip()]
     if not texts:
         raise BadInput("请至少提供一条非空的文字")
-    results = screen_texts(texts)
+    if kind not in ("名称", "文本", "自动"):
+        raise BadInput(f"--kind 只能是 名称、文本 或 自动，收到「{kind}」")
+    results = screen_texts(texts, kind=kind)
     if as_json:
         for result in results:
             print(json.dumps(result.to_json(), ensure_ascii=False))
         return
     table = Table(title="敏感字样筛查")
-    for header in ("文字", "评分", "命中词（类别）", "结论"):
+    for header in ("文字", "类型", "评分", "命中词（类别）", "结论"):
         table.add_column(header)
     for r in results:
         hits = "；".join(f"{h[0]}（{h[1]}）" for h in r.hits) or "—"
-        table.add_row(r.text, str(r.score), hits, r.verdict)
+        table.add_row(r.text, r.kind, str(r.score), hits, r.verdict)
     out.print(table)
 
 
