@@ -61,6 +61,23 @@ def _strip_brackets(expr: pl.Expr) -> pl.Expr:
     return expr.str.replace_all(r"\([^()]*\)|【[^【】]*】|\[[^\[\]]*\]", "")
 
 
+def _norm_expr(name: pl.Expr) -> pl.Expr:
+    return normalize_text(name).str.replace_all(r"[·•.,，、\"'“”‘’]", "")
+
+
+def name_norm(names: pl.Series) -> pl.Series:
+    """name_parts' `norm` alone: a name-equality key without the costly core and brand regexes."""
+    return names.rename("name").to_frame().select(_norm_expr(pl.col("name")).alias("norm")).to_series()
+
+
+def with_name_keys(regs: pl.DataFrame) -> pl.DataFrame:
+    """Registrations plus norm, core, brand and addr_key, computed once per run and shared by the
+    resolution steps (each of which would otherwise parse a million names again)."""
+    parts = name_parts(regs["name"]).select("norm", "core", "brand")
+    addr = address_key(regs["address"]).alias("addr_key")
+    return regs.drop(["norm", "core", "brand", "addr_key"], strict=False).hstack([*parts.get_columns(), addr])
+
+
 def name_parts(names: pl.Series) -> pl.DataFrame:
     """Columns norm, core, brand, parent_norm, is_branch for a column of names.
 
@@ -68,8 +85,7 @@ def name_parts(names: pl.Series) -> pl.DataFrame:
     leading places, trailing form or '<place>店'; brand: core without its industry words (字号).
     """
     r = rules()
-    norm = normalize_text(pl.col("name")).str.replace_all(r"[·•.,，、\"'“”‘’]", "")
-    frame = names.rename("name").to_frame().with_columns(norm.alias("norm"))
+    frame = names.rename("name").to_frame().with_columns(_norm_expr(pl.col("name")).alias("norm"))
     frame = frame.with_columns(_strip_brackets(pl.col("norm")).alias("_bare"))
     branch = pl.col("_bare").str.extract_groups(r.branch)
     frame = frame.with_columns(

@@ -20,7 +20,7 @@ from pathlib import Path
 import polars as pl
 
 from enrichers.brand_ties import brand_ties
-from enrichers.names import address_key, name_parts
+from enrichers.names import address_key, name_norm, name_parts
 
 FLAG_REASONS = {  # priority order: the first that applies is the entity's flag_reason
     "listed": "列入金安工程风险清单",
@@ -91,10 +91,12 @@ def flagged_entities(
     registrations: pl.DataFrame, provincial_list: pl.DataFrame, inspections: pl.DataFrame
 ) -> pl.DataFrame:
     """uscc, flag_reason (the strongest), flag_reasons (all, '；'-joined) of entities with a risk finding."""
-    regs = registrations.select("uscc", "name", "status").unique("uscc", keep="first")
-    regs = regs.with_columns(name_parts(regs["name"])["norm"])
+    keep = ["uscc", "name", "status", *(["norm"] if "norm" in registrations.columns else [])]
+    regs = registrations.select(keep).unique("uscc", keep="first")
+    if "norm" not in regs.columns:
+        regs = regs.with_columns(name_norm(regs["name"]))
     prov = provincial_list.select(pl.col("uscc").cast(pl.Utf8), pl.col("name").cast(pl.Utf8))
-    prov = prov.with_columns(name_parts(prov["name"])["norm"])
+    prov = prov.with_columns(name_norm(prov["name"]))
     by_code = regs.join(prov.drop_nulls("uscc").select("uscc"), on="uscc", how="semi")
     by_name = regs.join(prov.drop_nulls("norm").select("norm").unique(), on="norm", how="semi")
     listed = pl.concat([by_code, by_name]).select("uscc", pl.lit("listed").alias("ground"))
@@ -127,8 +129,14 @@ def flagged_entities(
 
 def _frame(regs: pl.DataFrame, rules: TieRules) -> pl.DataFrame:
     """uscc, name, core, brand, industry, town and the normalised keys (ID, phone, specific address)."""
-    parts = name_parts(regs["name"])
-    addr = address_key(regs["address"]) if "address" in regs.columns else pl.Series([None] * regs.height)
+    keyed = {"core", "brand", "addr_key"} <= set(regs.columns)  # names.with_name_keys ran
+    parts = regs.select("core", "brand") if keyed else name_parts(regs["name"])
+    if keyed:
+        addr = regs["addr_key"]
+    elif "address" in regs.columns:
+        addr = address_key(regs["address"])
+    else:
+        addr = pl.Series([None] * regs.height)
     text = {c: pl.col(c) if c in regs.columns else pl.lit(None) for c in ("town", "industry")}
     return regs.select(
         "uscc",

@@ -50,8 +50,14 @@ class Resolution:
 
 def prepare_registrations(regs: pl.DataFrame) -> pl.DataFrame:
     """uscc, name, address, town → plus norm, core, brand, addr (computed once per run)."""
-    parts = name_parts(regs["name"])
-    addr = address_key(regs["address"]) if "address" in regs.columns else pl.Series([None] * regs.height)
+    keyed = {"norm", "core", "brand", "addr_key"} <= set(regs.columns)  # names.with_name_keys ran
+    parts = regs.select("norm", "core", "brand") if keyed else name_parts(regs["name"])
+    if keyed:
+        addr = regs["addr_key"]
+    elif "address" in regs.columns:
+        addr = address_key(regs["address"])
+    else:
+        addr = pl.Series([None] * regs.height)
     town = regs["town"] if "town" in regs.columns else pl.Series([None] * regs.height, dtype=pl.Utf8)
     rep = regs["legal_rep"] if "legal_rep" in regs.columns else pl.Series([None] * regs.height, dtype=pl.Utf8)
     grid = regs["grid"] if "grid" in regs.columns else pl.Series([None] * regs.height, dtype=pl.Utf8)
@@ -155,9 +161,14 @@ def _unique_pairs(src: pl.DataFrame, reg: pl.DataFrame, s_key: str, r_key: str, 
 def _evidence_pairs(src: pl.DataFrame, reg: pl.DataFrame) -> pl.DataFrame:
     """One-character typos of the core, a shared unique brand, a person who is one entity's legal rep."""
     # One wrong character weighs more in a long core (忠雅天企业管理咨询) than in a short one (王记面馆).
+    src_keys = _masked_keys(src, "sid")
+    # Only keys some source record has can match; a key keeps all its registrations, so the block
+    # sizes _small_blocks counts are the same as over all keys (and a million-row window is saved).
+    reg_keys = (
+        _masked_keys(reg, "uscc").drop("length").join(src_keys.select("masked"), on="masked", how="semi")
+    )
     typo = (
-        _masked_keys(src, "sid")
-        .join(_small_blocks(_masked_keys(reg, "uscc").drop("length"), "masked"), on="masked")
+        src_keys.join(_small_blocks(reg_keys, "masked"), on="masked")
         .group_by("sid", "uscc")
         .agg(pl.col("length").first())
         .select(
@@ -176,25 +187,30 @@ def _evidence_pairs(src: pl.DataFrame, reg: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([typo, brand, legal_rep])
 
 
-def _bigrams(frame: pl.DataFrame, id_col: str) -> pl.DataFrame:
+def _bigrams(frame: pl.DataFrame, id_col: str, only: pl.DataFrame | None = None) -> pl.DataFrame:
+    """id_col, bigram: the distinct character bigrams of each core (only those in `only`, if given)."""
     text = pl.col("core")
-    return (
+    grams = (
         frame.select(id_col, "core")
         .filter(text.str.len_chars() >= 2)
         .with_columns(pl.int_ranges(0, text.str.len_chars() - 1).alias("pos"))
         .explode("pos")
         .select(id_col, text.str.slice(pl.col("pos"), 2).alias("bigram"))
-        .unique()
     )
+    if only is not None:
+        grams = grams.join(only, on="bigram", how="semi")
+    return grams.unique()
 
 
 def _fuzzy_pairs(src: pl.DataFrame, reg: pl.DataFrame) -> pl.DataFrame:
     """Candidates sharing a brand or a rare bigram of the core, scored by rapidfuzz on the cores."""
-    reg_grams = _bigrams(reg, "uscc")
+    src_grams = _bigrams(src, "sid")
+    # Bigrams no source record has are never joined; dropping them first leaves every kept bigram's
+    # document frequency unchanged.
+    reg_grams = _bigrams(reg, "uscc", src_grams.select("bigram").unique())
     rare = reg_grams.group_by("bigram").len().filter(pl.col("len") <= RARE_BIGRAM_MAX_DF).select("bigram")
     by_gram = (
-        _bigrams(src, "sid")
-        .join(rare, on="bigram")
+        src_grams.join(rare, on="bigram")
         .join(reg_grams, on="bigram")
         .group_by("sid", "uscc")
         .len("shared")
@@ -288,7 +304,8 @@ def resolve(regs: pl.DataFrame, sources: pl.DataFrame, contexts: pl.DataFrame | 
     pairs = _person_accounts(pairs, rest, reg)
     pairs = _adjust_for_address(pairs, rest, reg)
     best = (
-        pairs.sort(["sid", "rank_score", "method"], descending=[False, True, False])
+        # uscc last: equal candidates rank the same way every run (review lists stay stable)
+        pairs.sort(["sid", "rank_score", "method", "uscc"], descending=[False, True, False, False])
         .unique(["sid", "uscc"], keep="first", maintain_order=True)
         .with_columns(pl.col("rank_score").rank("ordinal", descending=True).over("sid").alias("rank"))
     )

@@ -61,23 +61,41 @@ class Snapshot(RegistryProvider):
 
     def __init__(self, path: Path | str | None, **kwargs: Any) -> None:
         super().__init__(None, **kwargs)
-        self._by_uscc: dict[str, dict[str, Any]] = {}
-        self._by_name: dict[str, dict[str, Any]] = {}
+        # Byte offsets of each record's line, not the records: a million parsed records would hold
+        # gigabytes for the ~10% a run looks up; a look-up re-reads its one line.
+        self._path = Path(path) if path is not None else None
+        self._by_uscc: dict[str, int] = {}
+        self._by_name: dict[str, int] = {}
         if path is None or not Path(path).exists():
             self.stopped = (
                 f"未找到工商信息快照文件「{path or '未配置'}」（FUNDRISK_REGISTRY_SNAPSHOT），未查询工商信息"
             )
             return
-        for record in read_snapshot(path):
-            if record.get("uscc"):
-                self._by_uscc[str(record["uscc"])] = record
-            if record.get("name"):
-                self._by_name.setdefault(str(record["name"]), record)
+        with Path(path).open("rb") as src:
+            offset = 0
+            for line in src:
+                if line.strip():
+                    record = json.loads(line)
+                    if record.get("uscc"):
+                        self._by_uscc[str(record["uscc"])] = offset
+                    if record.get("name"):
+                        self._by_name.setdefault(str(record["name"]), offset)
+                offset += len(line)
+
+    def _record(self, offset: int | None) -> dict[str, Any] | None:
+        if offset is None or self._path is None:
+            return None
+        with self._path.open("rb") as src:
+            src.seek(offset)
+            found: dict[str, Any] = json.loads(src.readline())
+        return found
 
     async def lookup(self, subject: Subject, cache: CacheHooks | None) -> LookupResult:
         if self.stopped:
             return LookupResult(subject, NOT_QUERIED, detail=self.stopped)
-        found = (self._by_uscc.get(subject.uscc) if subject.uscc else None) or self._by_name.get(subject.name)
+        found = (self._record(self._by_uscc.get(subject.uscc)) if subject.uscc else None) or self._record(
+            self._by_name.get(subject.name)
+        )
         if found is None:
             return LookupResult(subject, NOT_FOUND, detail="快照中无此企业")
         return LookupResult(subject, FETCHED, self.normalise(subject, {"snapshot": found}))

@@ -9,7 +9,7 @@ import duckdb
 import polars as pl
 
 from enrichers.industries import industry_section
-from enrichers.names import name_parts
+from enrichers.names import name_norm
 from fundrisk.errors import BadInput
 from fundrisk.stages.features import build_features
 from fundrisk.warehouse.features_store import load_run_features
@@ -142,14 +142,8 @@ def listed_expr(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> pl.Serie
     listed = provincial_entries(con)
     codes = listed["uscc"].drop_nulls().unique().implode()
     names = listed["name"].drop_nulls()
-    norms = (
-        name_parts(names)["norm"].unique().implode()
-        if names.len()
-        else pl.Series([[]], dtype=pl.List(pl.String))
-    )
-    own_norm = (
-        name_parts(frame["name"].fill_null(""))["norm"] if frame.height else pl.Series([], dtype=pl.String)
-    )
+    norms = name_norm(names).unique().implode() if names.len() else pl.Series([[]], dtype=pl.List(pl.String))
+    own_norm = name_norm(frame["name"].fill_null("")) if frame.height else pl.Series([], dtype=pl.String)
     is_registration = frame["subject_kind"] == "registration"
     by_code = frame["uscc"].is_in(codes).fill_null(False)
     by_name = own_norm.is_in(norms).fill_null(False) & (own_norm != "")

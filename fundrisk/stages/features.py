@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from enrichers.names import name_parts
+from enrichers.names import name_norm
 from fundrisk.stages.features_sql import FEATURES_PARAMS, FEATURES_SQL
 from fundrisk.warehouse.frames import read
 
@@ -21,7 +21,7 @@ def _mark_listed_by_name(con: duckdb.DuckDBPyConnection, features: pl.DataFrame)
     listed = read(con, "SELECT name FROM provincial_list WHERE name IS NOT NULL")
     if listed.height == 0 or features.height == 0:
         return features
-    listed_norms = name_parts(listed["name"])["norm"].unique().implode()
-    norms = name_parts(features["name"].fill_null(""))["norm"]
+    listed_norms = name_norm(listed["name"]).unique().implode()
+    norms = name_norm(features["name"].fill_null(""))
     by_name = norms.is_in(listed_norms) & (features["subject_kind"] == "registration")
     return features.with_columns((pl.col("on_provincial_list") | by_name).alias("on_provincial_list"))

@@ -7,6 +7,7 @@ import duckdb
 import polars as pl
 
 from enrichers.leads import group_leads
+from enrichers.names import with_name_keys
 from enrichers.offenders import flagged_entities, repeat_offenders
 from enrichers.resolve import resolve
 from fundrisk.stages.resolve_sources import clue_contexts, registrations_frame, sources_frame
@@ -15,7 +16,7 @@ from fundrisk.warehouse.frames import read, replace_rows
 
 def run_resolution(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, object]:
     """Recompute links, leads and relations from the current tables (cheap; inputs may have changed)."""
-    regs = registrations_frame(con)
+    regs = with_name_keys(registrations_frame(con))  # parsed once, shared by resolve and offenders
     result = resolve(regs, sources_frame(con), clue_contexts(con))
     leads, members = group_leads(result.unmatched)
     flagged = flagged_entities(
