@@ -74,8 +74,14 @@ def with_name_keys(regs: pl.DataFrame) -> pl.DataFrame:
     """Registrations plus norm, core, brand and addr_key, computed once per run and shared by the
     resolution steps (each of which would otherwise parse a million names again)."""
     parts = name_parts(regs["name"]).select("norm", "core", "brand")
-    addr = address_key(regs["address"]).alias("addr_key")
+    raw = regs["address"] if "address" in regs.columns else pl.Series([None] * regs.height, dtype=pl.Utf8)
+    addr = address_key(raw).alias("addr_key")
     return regs.drop(["norm", "core", "brand", "addr_key"], strict=False).hstack([*parts.get_columns(), addr])
+
+
+def ensure_name_keys(regs: pl.DataFrame) -> pl.DataFrame:
+    """The registrations with norm, core, brand and addr_key: as given when a stage already added them."""
+    return regs if {"norm", "core", "brand", "addr_key"} <= set(regs.columns) else with_name_keys(regs)
 
 
 def name_parts(names: pl.Series) -> pl.DataFrame:

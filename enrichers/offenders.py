@@ -20,7 +20,7 @@ from pathlib import Path
 import polars as pl
 
 from enrichers.brand_ties import brand_ties
-from enrichers.names import address_key, name_norm, name_parts
+from enrichers.names import ensure_name_keys, name_norm
 
 FLAG_REASONS = {  # priority order: the first that applies is the entity's flag_reason
     "listed": "列入金安工程风险清单",
@@ -129,14 +129,8 @@ def flagged_entities(
 
 def _frame(regs: pl.DataFrame, rules: TieRules) -> pl.DataFrame:
     """uscc, name, core, brand, industry, town and the normalised keys (ID, phone, specific address)."""
-    keyed = {"core", "brand", "addr_key"} <= set(regs.columns)  # names.with_name_keys ran
-    parts = regs.select("core", "brand") if keyed else name_parts(regs["name"])
-    if keyed:
-        addr = regs["addr_key"]
-    elif "address" in regs.columns:
-        addr = address_key(regs["address"])
-    else:
-        addr = pl.Series([None] * regs.height)
+    regs = ensure_name_keys(regs)
+    parts, addr = regs.select("core", "brand"), regs["addr_key"]
     text = {c: pl.col(c) if c in regs.columns else pl.lit(None) for c in ("town", "industry")}
     return regs.select(
         "uscc",

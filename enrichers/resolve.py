@@ -15,7 +15,7 @@ import polars as pl
 from rapidfuzz import fuzz, process
 
 from enrichers.mentions import mention_links
-from enrichers.names import address_key, name_parts
+from enrichers.names import address_key, ensure_name_keys, name_parts
 
 ACCEPT = 0.80  # lowest score that links
 MARGIN = 0.08  # how far the best must beat the runner-up
@@ -50,14 +50,8 @@ class Resolution:
 
 def prepare_registrations(regs: pl.DataFrame) -> pl.DataFrame:
     """uscc, name, address, town → plus norm, core, brand, addr (computed once per run)."""
-    keyed = {"norm", "core", "brand", "addr_key"} <= set(regs.columns)  # names.with_name_keys ran
-    parts = regs.select("norm", "core", "brand") if keyed else name_parts(regs["name"])
-    if keyed:
-        addr = regs["addr_key"]
-    elif "address" in regs.columns:
-        addr = address_key(regs["address"])
-    else:
-        addr = pl.Series([None] * regs.height)
+    regs = ensure_name_keys(regs)
+    parts, addr = regs.select("norm", "core", "brand"), regs["addr_key"]
     town = regs["town"] if "town" in regs.columns else pl.Series([None] * regs.height, dtype=pl.Utf8)
     rep = regs["legal_rep"] if "legal_rep" in regs.columns else pl.Series([None] * regs.height, dtype=pl.Utf8)
     grid = regs["grid"] if "grid" in regs.columns else pl.Series([None] * regs.height, dtype=pl.Utf8)
