@@ -8,21 +8,6 @@ import polars as pl
 from fundrisk.synth.plan import GROUNDS, SHARED, Plan
 from fundrisk.synth.registry import days
 
-_TIED = [
-    "legal_rep",
-    "legal_rep_id",
-    "phone",
-    "address",
-    "town",
-    "grid",
-    "name",
-    "_brand",
-    "_phrase",
-    "industry",
-    "business_scope",
-    "established_on",
-    "_est",
-]
 # How a brand repeater (shared = "brand") is also tied to its prior, by repeater number modulo 5: a brand
 # alone is no evidence, so it re-registers in the prior's industry and town (0-2), or also shares the
 # prior's phone (3) or its specific address (4).
@@ -38,6 +23,8 @@ _PRIOR_COLS = [
     "industry",
     "business_scope",
 ]
+# What a repeater's row takes over from its prior (the shared attributes) or rebuilds (name, brand, dates).
+_TIED = [*_PRIOR_COLS, "name", "_brand", "established_on", "_est"]
 
 
 def apply_priors(df: pl.DataFrame, plan: Plan, start: int, stop: int) -> pl.DataFrame:
