@@ -164,7 +164,7 @@ def _disposal(con: duckdb.DuckDBPyConnection, kind: str, code: str) -> dict[str,
             "SELECT action, action_on, deadline FROM actions WHERE uscc = ? ORDER BY action_on, action",
             [code],
         ).to_dicts()
-    states = case_states(con).filter((pl.col("subject_kind") == kind) & (pl.col("subject_id") == code))
+    states = case_states(con, subject_id=code).filter(pl.col("subject_kind") == kind)
     return {
         "inspections": [
             {k: _iso(v) if k == "inspected_on" else v for k, v in r.items()} for r in inspections

@@ -51,11 +51,12 @@ _CASE_STATES = f"""
 WITH events AS (
     SELECT 'registration' AS subject_kind, uscc AS subject_id, action AS event, action_on AS event_on,
         deadline, coalesce(notes, '') AS notes
-    FROM actions WHERE action_on <= $as_of
+    FROM actions WHERE action_on <= $as_of AND ($subject IS NULL OR uscc = $subject)
     UNION ALL
     SELECT subject_kind, subject_id, event, event_on, deadline, coalesce(detail, '')
     FROM ledger_events
     WHERE source IN ({_SOURCE_LIST}) AND event IN ({_DISPOSAL_LIST}) AND event_on <= $as_of
+        AND ($subject IS NULL OR subject_id = $subject)
 ), marked AS (
     SELECT *, event = '销号' OR notes LIKE '%清退完毕%' AS closing FROM events
 ), bounds AS (
@@ -81,7 +82,7 @@ WITH events AS (
 ), inspected AS (
     SELECT 'registration' AS subject_kind, uscc AS subject_id, max(inspected_on) AS last_inspected_on,
         arg_max(conclusion, inspected_on) AS last_conclusion
-    FROM inspections WHERE inspected_on <= $as_of GROUP BY uscc
+    FROM inspections WHERE inspected_on <= $as_of AND ($subject IS NULL OR uscc = $subject) GROUP BY uscc
 ), joined AS (
     SELECT subject_kind, subject_id, i.last_inspected_on, i.last_conclusion,
         a.closed_on IS NOT NULL AND NOT a.reopened AS closed, a.*  EXCLUDE (subject_kind, subject_id)
@@ -98,14 +99,18 @@ ORDER BY subject_kind, subject_id
 """  # noqa: S608 — constant SQL text (literal tuples above); values are parameters
 
 
-def case_states(con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None) -> pl.DataFrame:
+def case_states(
+    con: duckdb.DuckDBPyConnection, as_of: dt.date | None = None, subject_id: str | None = None
+) -> pl.DataFrame:
     """One row per subject with an inspection or action by `as_of` (default today); see the module doc.
+
+    `subject_id` limits the work to one subject (explain), instead of computing every case and filtering.
 
     Columns: subject_kind, subject_id, last_inspected_on, last_conclusion, status, closed_on, deadline,
     status_on, last_action, last_action_on.
     """
     day = as_of or dt.date.today()
-    return read(con, _CASE_STATES, {"as_of": day}).select(CASE_COLUMNS)
+    return read(con, _CASE_STATES, {"as_of": day, "subject": subject_id}).select(CASE_COLUMNS)
 
 
 def with_case_states(frame: pl.DataFrame, states: pl.DataFrame) -> pl.DataFrame:
