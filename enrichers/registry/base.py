@@ -139,6 +139,9 @@ class RegistryProvider:
         self._in_flight = asyncio.Semaphore(max(1, self.rate.concurrency))
 
     # -- vendor specifics ------------------------------------------------------------------------
+    def prepare(self, subjects: list[Subject] | None) -> None:
+        """Called once with every subject a run will look up, before the first look-up (offline sources index)."""
+
     async def _send(self, endpoint: str, subject: Subject) -> httpx.Response:
         raise NotImplementedError
 

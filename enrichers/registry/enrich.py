@@ -108,6 +108,8 @@ async def lookup_subjects(
             queue.append(subject)
         else:
             results[subject.key] = LookupResult(subject, SKIPPED_BUDGET, detail="超出本次查询预算")
+    if not provider.stopped:
+        provider.prepare(queue)
     pending = iter(queue)
 
     async def worker() -> None:

@@ -199,74 +199,146 @@ def max_in_year(changes: pl.DataFrame) -> pl.DataFrame:
 
 
 def flag_frame(records: list[dict[str, Any]], frames: dict[str, pl.DataFrame], provider: str) -> pl.DataFrame:
-    """One row per record with the derived red flags and their Chinese reason lines."""
-    counts = max_in_year(frames["registry_changes"])
-    yearly = {(r["uscc"], r["category"]): r["n"] for r in counts.iter_rows(named=True)}
-    out = []
-    # Split each table by uscc once: a filter per record and table is quadratic (minutes at 50,000 records).
-    tables = {t: f for t, f in frames.items() if t in SCHEMAS}
-    by_uscc = {t: f.partition_by("uscc", as_dict=True) for t, f in tables.items()}
+    """One row per record with the derived red flags and their Chinese reason lines (whole-column)."""
+    heads = []
     for record in records:
         uid = subject_id(record)
         basic = record.get("basic") or {}
-        mine = {t: by_uscc[t].get((uid,), f.clear()) for t, f in tables.items()}
-        abnormal, laws, related = (
-            mine["registry_abnormal"],
-            mine["registry_lawsuits"],
-            mine["registry_related"],
-        )
         home = basic.get("province") or province_of(
             uid if len(uid) == 18 else None, None, basic.get("address")
         )
-        provinces = sorted({p for p in related["province"].to_list() if p} | ({home} if home else set()))
-        reasons_seen = [r for r in laws["case_reason"].to_list() if r]
-        flags = {
-            "uscc": uid,
-            "name": basic.get("name") or record.get("name"),
-            "provider": provider,
-            "reg_status": basic.get("status"),
-            "home_province": home,
-            "abnormal_count": max(abnormal.height, record.get("abnormal_total") or 0),
-            "abnormal_current": int(abnormal["is_current"].sum()),
-            "lawsuit_count": max(laws.height, record.get("lawsuit_total") or 0),
-            "fundraising_lawsuits": int(laws["is_fundraising"].sum()),
-            "lending_lawsuits": int(laws["is_lending"].sum()),
-            "lawsuit_reasons": "、".join(dict.fromkeys(reasons_seen)) or None,
-            **{f"{c}_changes_365": yearly.get((uid, c), 0) for c in KEY_CATEGORIES},
-            "branch_count": mine["registry_branches"].height,
-            "investment_count": mine["registry_investments"].height,
-            "related_count": related.height,
-            "provinces": "、".join(provinces) or None,
-            "province_count": len(provinces),
-            "out_of_province": sum(1 for p in related["province"].to_list() if p and home and p != home),
-        }
-        flags["frequent_changes"] = any(flags[f"{c}_changes_365"] >= 2 for c in KEY_CATEGORIES)
-        flags["reasons"] = "；".join(registry_reasons(flags)) or None
-        out.append(flags)
-    return pl.DataFrame(out, schema=FLAG_SCHEMA, orient="row")
+        heads.append(
+            (uid, basic.get("name") or record.get("name"), basic.get("status"), home or None,
+             record.get("abnormal_total") or 0, record.get("lawsuit_total") or 0)
+        )  # fmt: skip
+    base = pl.DataFrame(
+        heads,
+        schema={
+            "uscc": S,
+            "name": S,
+            "reg_status": S,
+            "home_province": S,
+            "abnormal_total": INT,
+            "lawsuit_total": INT,
+        },
+        orient="row",
+    ).with_columns(pl.lit(provider, S).alias("provider"))
+    flags = base.join(_per_subject(frames, base), on="uscc", how="left", nulls_equal=True).with_columns(
+        pl.max_horizontal("abnormal_n", "abnormal_total").alias("abnormal_count"),
+        pl.max_horizontal("lawsuit_n", "lawsuit_total").alias("lawsuit_count"),
+    )
+    flags = flags.with_columns(
+        pl.any_horizontal(pl.col(f"{c}_changes_365") >= 2 for c in KEY_CATEGORIES).alias("frequent_changes")
+    )
+    return flags.with_columns(_reasons_expr().alias("reasons")).select(
+        pl.col(c).cast(t) for c, t in FLAG_SCHEMA.items()
+    )
 
 
-def registry_reasons(flags: dict[str, Any]) -> list[str]:
-    """工商登记红旗：吊销注销、经营异常、涉诉（非吸/集资诈骗/民间借贷）、频繁变更、跨省关联。"""
-    reasons = []
-    status = flags.get("reg_status") or ""
-    if "吊销" in status or "注销" in status:
-        reasons.append(f"工商登记状态为「{status}」")
-    if flags["abnormal_count"]:
-        current = (
-            f"，其中 {flags['abnormal_current']} 条尚未移出" if flags["abnormal_current"] else "，均已移出"
+def _per_subject(frames: dict[str, pl.DataFrame], base: pl.DataFrame) -> pl.DataFrame:
+    """Counts per uscc from the split tables, zero where a subject has no rows."""
+    keys = base.select("uscc", "home_province").unique("uscc", keep="first", maintain_order=True)
+    laws = (
+        frames["registry_lawsuits"]
+        .group_by("uscc", maintain_order=True)
+        .agg(
+            pl.len().alias("lawsuit_n"),
+            pl.col("is_fundraising").sum().alias("fundraising_lawsuits"),
+            pl.col("is_lending").sum().alias("lending_lawsuits"),
+            pl.col("case_reason")
+            .filter(pl.col("case_reason") != "")
+            .unique(maintain_order=True)
+            .alias("reasons_seen"),
         )
-        reasons.append(f"曾被列入经营异常名录 {flags['abnormal_count']} 次{current}")
-    if flags["fundraising_lawsuits"]:
-        reasons.append(f"涉及非法吸收公众存款、集资诈骗等案件 {flags['fundraising_lawsuits']} 起")
-    if flags["lending_lawsuits"]:
-        reasons.append(f"涉及民间借贷纠纷 {flags['lending_lawsuits']} 起")
-    if flags["lawsuit_count"] and not (flags["fundraising_lawsuits"] or flags["lending_lawsuits"]):
-        reasons.append(f"涉诉 {flags['lawsuit_count']} 起（{flags['lawsuit_reasons'] or '案由未知'}）")
-    for category in KEY_CATEGORIES:
-        if flags[f"{category}_changes_365"] >= 2:
-            label = CATEGORY_LABELS[category]
-            reasons.append(f"一年内{label}变更 {flags[f'{category}_changes_365']} 次")
-    if flags["out_of_province"]:
-        reasons.append(f"分支机构及对外投资涉及 {flags['province_count']} 个省份（{flags['provinces']}）")
-    return reasons
+    )
+    abnormal = (
+        frames["registry_abnormal"]
+        .group_by("uscc")
+        .agg(pl.len().alias("abnormal_n"), pl.col("is_current").sum().alias("abnormal_current"))
+    )
+    home = pl.col("home_province")
+    related = (
+        frames["registry_related"]
+        .join(keys, on="uscc", how="left")
+        .group_by("uscc")
+        .agg(
+            pl.len().alias("related_count"),
+            pl.col("province").filter(pl.col("province") != "").unique().alias("related_provinces"),
+            ((pl.col("province") != "") & (home != "") & (pl.col("province") != home))
+            .sum()
+            .alias("out_of_province"),
+        )
+    )
+    yearly = (
+        max_in_year(frames["registry_changes"])
+        .filter(pl.col("category").is_in(KEY_CATEGORIES))
+        .with_columns(pl.col("category") + "_changes_365")
+    )
+    changes = keys.select("uscc").join(
+        yearly.pivot("category", index="uscc", values="n") if yearly.height else yearly.select("uscc"),
+        on="uscc",
+        how="left",
+    )
+    counts = [
+        frames["registry_branches"].group_by("uscc").agg(pl.len().alias("branch_count")),
+        frames["registry_investments"].group_by("uscc").agg(pl.len().alias("investment_count")),
+        laws,
+        abnormal,
+        related,
+        changes,
+    ]
+    out = keys
+    for frame in counts:
+        out = out.join(frame, on="uscc", how="left", nulls_equal=True)
+    provinces = (
+        pl.concat_list(pl.col("related_provinces").fill_null([]), pl.concat_list(home))
+        .list.drop_nulls()
+        .list.eval(pl.element().filter(pl.element() != ""))
+        .list.unique()
+        .list.sort()
+    )
+    zero = [
+        "branch_count", "investment_count", "lawsuit_n", "fundraising_lawsuits", "lending_lawsuits",
+        "abnormal_n", "abnormal_current", "related_count", "out_of_province",
+        *(f"{c}_changes_365" for c in KEY_CATEGORIES),
+    ]  # fmt: skip
+    return out.with_columns(
+        *(pl.col(c).cast(INT).fill_null(0) if c in out.columns else pl.lit(0, INT).alias(c) for c in zero),
+        pl.col("reasons_seen").list.join("、").replace("", None).alias("lawsuit_reasons"),
+        provinces.list.join("、").replace("", None).alias("provinces"),
+        provinces.list.len().cast(INT).alias("province_count"),
+    ).drop("home_province", "reasons_seen", "related_provinces")
+
+
+def _reasons_expr() -> pl.Expr:
+    """工商登记红旗：吊销注销、经营异常、涉诉（非吸/集资诈骗/民间借贷）、频繁变更、跨省关联 — joined by ；."""
+    c = pl.col
+    status = c("reg_status").fill_null("")
+    current = (
+        pl.when(c("abnormal_current") > 0)
+        .then(pl.format("，其中 {} 条尚未移出", c("abnormal_current")))
+        .otherwise(pl.lit("，均已移出"))
+    )
+    parts = [
+        pl.when(status.str.contains("吊销|注销")).then(pl.format("工商登记状态为「{}」", status)),
+        pl.when(c("abnormal_count") > 0).then(
+            pl.format("曾被列入经营异常名录 {} 次{}", c("abnormal_count"), current)
+        ),
+        pl.when(c("fundraising_lawsuits") > 0).then(
+            pl.format("涉及非法吸收公众存款、集资诈骗等案件 {} 起", c("fundraising_lawsuits"))
+        ),
+        pl.when(c("lending_lawsuits") > 0).then(pl.format("涉及民间借贷纠纷 {} 起", c("lending_lawsuits"))),
+        pl.when(
+            (c("lawsuit_count") > 0) & (c("fundraising_lawsuits") == 0) & (c("lending_lawsuits") == 0)
+        ).then(pl.format("涉诉 {} 起（{}）", c("lawsuit_count"), c("lawsuit_reasons").fill_null("案由未知"))),
+        *(
+            pl.when(c(f"{k}_changes_365") >= 2).then(
+                pl.format("一年内{}变更 {} 次", pl.lit(CATEGORY_LABELS[k]), c(f"{k}_changes_365"))
+            )
+            for k in KEY_CATEGORIES
+        ),
+        pl.when(c("out_of_province") > 0).then(
+            pl.format("分支机构及对外投资涉及 {} 个省份（{}）", c("province_count"), c("provinces"))
+        ),
+    ]
+    return pl.concat_list(parts).list.drop_nulls().list.join("；").replace("", None)

@@ -26,6 +26,8 @@ import json
 from pathlib import Path
 from typing import Any, ClassVar
 
+import polars as pl
+
 from enrichers.registry.base import (
     FETCHED,
     NOT_FOUND,
@@ -49,6 +51,55 @@ def write_snapshot(path: Path | str, records: list[dict[str, Any]]) -> Path:
     return target
 
 
+def snapshot_lines(path: Path, usccs: list[str] | None, names: list[str] | None) -> pl.DataFrame:
+    """(uscc, name, line) of the records whose top-level code or name is wanted (all when None), in file order.
+
+    Streams the file as raw lines and decodes only the two keys in Rust; a line that is not valid JSON
+    makes the fast path fail as a whole, and the slow path then skips just that line.
+    """
+    lines = pl.scan_csv(
+        path,
+        has_header=False,
+        separator="\x01",  # never inside valid JSON text: each line is one field
+        quote_char=None,
+        new_columns=["line"],
+        schema={"line": pl.String},
+        encoding="utf8-lossy",
+    ).filter(pl.col("line").str.strip_chars() != "")
+    keys = pl.Struct({"uscc": pl.String, "name": pl.String})
+    try:
+        frame = lines.with_columns(pl.col("line").str.json_decode(keys).alias("k")).select(
+            pl.col("k").struct.field("uscc"), pl.col("k").struct.field("name"), "line"
+        )
+        if usccs is not None or names is not None:
+            frame = frame.filter(
+                pl.col("uscc").is_in(pl.Series(usccs or [], dtype=pl.String).implode())
+                | pl.col("name").is_in(pl.Series(names or [], dtype=pl.String).implode())
+            )
+        return frame.collect(engine="streaming")
+    except pl.exceptions.PolarsError:
+        return _snapshot_lines_slow(path, usccs, names)
+
+
+def _snapshot_lines_slow(path: Path, usccs: list[str] | None, names: list[str] | None) -> pl.DataFrame:
+    wanted_usccs, wanted_names = set(usccs or []), set(names or [])
+    everything = usccs is None and names is None
+    rows = []
+    with path.open(encoding="utf-8", errors="replace") as src:
+        for line in src:
+            try:
+                record = json.loads(line) if line.strip() else None
+            except ValueError:
+                continue  # a broken line is one company the snapshot does not know
+            if not isinstance(record, dict):
+                continue
+            uscc, name = record.get("uscc"), record.get("name")
+            uscc, name = (str(uscc) if uscc else None), (str(name) if name else None)
+            if everything or uscc in wanted_usccs or name in wanted_names:
+                rows.append((uscc, name, line))
+    return pl.DataFrame(rows, schema={"uscc": pl.String, "name": pl.String, "line": pl.String}, orient="row")
+
+
 def read_snapshot(path: Path | str) -> list[dict[str, Any]]:
     """Every record of a snapshot file; blank lines are skipped."""
     with Path(path).open(encoding="utf-8") as src:
@@ -61,38 +112,40 @@ class Snapshot(RegistryProvider):
 
     def __init__(self, path: Path | str | None, **kwargs: Any) -> None:
         super().__init__(None, **kwargs)
-        # Byte offsets of each record's line, not the records: a million parsed records would hold
-        # gigabytes for the ~10% a run looks up; a look-up re-reads its one line.
+        # Only the lines of the companies a run asks for are kept (``prepare``): a province's snapshot
+        # holds millions of records of which a run looks up a few per cent.
         self._path = Path(path) if path is not None else None
-        self._by_uscc: dict[str, int] = {}
-        self._by_name: dict[str, int] = {}
+        self._by_uscc: dict[str, str] | None = None
+        self._by_name: dict[str, str] = {}
         if path is None or not Path(path).exists():
             self.stopped = (
                 f"未找到工商信息快照文件「{path or '未配置'}」（FUNDRISK_REGISTRY_SNAPSHOT），未查询工商信息"
             )
-            return
-        with Path(path).open("rb") as src:
-            offset = 0
-            for line in src:
-                if line.strip():
-                    record = json.loads(line)
-                    if record.get("uscc"):
-                        self._by_uscc[str(record["uscc"])] = offset
-                    if record.get("name"):
-                        self._by_name.setdefault(str(record["name"]), offset)
-                offset += len(line)
 
-    def _record(self, offset: int | None) -> dict[str, Any] | None:
-        if offset is None or self._path is None:
-            return None
-        with self._path.open("rb") as src:
-            src.seek(offset)
-            found: dict[str, Any] = json.loads(src.readline())
-        return found
+    def prepare(self, subjects: list[Subject] | None) -> None:
+        """Keep the lines of these subjects (every line when None): one streaming scan of the file."""
+        self._by_uscc, self._by_name = {}, {}
+        if self._path is None or self.stopped:
+            return
+        usccs = None if subjects is None else [s.uscc for s in subjects if s.uscc]
+        names = None if subjects is None else [s.name for s in subjects if s.name]
+        found = snapshot_lines(self._path, usccs, names)
+        # A later line with the same code wins; with the same name the earlier line wins.
+        for uscc, name, line in found.iter_rows():
+            if uscc:
+                self._by_uscc[uscc] = line
+            if name:
+                self._by_name.setdefault(name, line)
+
+    def _record(self, line: str | None) -> dict[str, Any] | None:
+        return json.loads(line) if line else None
 
     async def lookup(self, subject: Subject, cache: CacheHooks | None) -> LookupResult:
         if self.stopped:
             return LookupResult(subject, NOT_QUERIED, detail=self.stopped)
+        if self._by_uscc is None:
+            self.prepare(None)
+        assert self._by_uscc is not None
         found = (self._record(self._by_uscc.get(subject.uscc)) if subject.uscc else None) or self._record(
             self._by_name.get(subject.name)
         )
