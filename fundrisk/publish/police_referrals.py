@@ -97,7 +97,8 @@ def pooling_evidence() -> pl.Expr:
 
 def referral_frame(con: duckdb.DuckDBPyConnection, run_id: str) -> pl.DataFrame:
     """Subjects of the run that meet a referral basis, with 认定依据 and 核查结论 (English columns)."""
-    return select_referrals(scored_subjects(con, run_id, "无明显风险"))
+    # Only these can meet the rule below: eligible (中风险 and up) or confirmed on site.
+    return select_referrals(scored_subjects(con, run_id, "中风险", conclusion=CONFIRMED))
 
 
 def select_referrals(subjects: pl.DataFrame) -> pl.DataFrame:

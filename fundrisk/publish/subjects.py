@@ -12,11 +12,12 @@ from enrichers.industries import industry_section
 from enrichers.names import name_norm
 from fundrisk.errors import BadInput
 from fundrisk.stages.features import build_features
-from fundrisk.warehouse.features_store import load_run_features
+from fundrisk.warehouse.features_store import has_run_features
 from fundrisk.warehouse.publish_store import (
     latest_run_id,
     provincial_entries,
     run_scores,
+    scored_rows,
     subject_details,
     subject_sources,
 )
@@ -76,19 +77,23 @@ def resolve_run(con: duckdb.DuckDBPyConnection, run_id: str | None) -> str:
 
 
 def scored_subjects(
-    con: duckdb.DuckDBPyConnection, run_id: str, min_tier: str = "无明显风险"
+    con: duckdb.DuckDBPyConnection, run_id: str, min_tier: str = "无明显风险", conclusion: str | None = None
 ) -> pl.DataFrame:
-    """Subjects of the run at or above `min_tier`, joined with details, features and sources."""
+    """Subjects of the run at or above `min_tier` (or whose latest inspection concluded `conclusion`),
+    joined with details, features and sources.
+
+    With the run's persisted features the join and the filter run in DuckDB, so a district of a million
+    registrations hands polars only the rows an export shows.
+    """
     floor = TIER_RANK[parse_tier(min_tier)]
-    scores = run_scores(con, run_id).filter(tier_rank(pl.col("tier")) >= floor)
-    features = run_features(con, run_id)
     wanted = FEATURE_COLUMNS + EVIDENCE_COLUMNS
-    features = features.select(KEYS + [c for c in wanted if c in features.columns])
-    frame = (
-        scores.join(subject_details(con), on=KEYS, how="left")
-        .join(features, on=KEYS, how="left")
-        .join(subject_sources(con), on=KEYS, how="left")
-    )
+    if has_run_features(con, run_id):
+        frame = scored_rows(con, run_id, floor, wanted, conclusion)
+    else:
+        concluded = pl.coalesce("latest_conclusion", "inspection_conclusion").eq_missing(pl.lit(conclusion))
+        frame = _joined_in_polars(con, run_id, wanted).filter(
+            (tier_rank(pl.col("tier")) >= floor) | (concluded & pl.lit(conclusion is not None))
+        )
     for column in FEATURE_COLUMNS:  # a warehouse without some stage still exports
         if column not in frame.columns:
             frame = frame.with_columns(pl.lit(None).alias(column))
@@ -97,10 +102,19 @@ def scored_subjects(
     )
 
 
-def run_features(con: duckdb.DuckDBPyConnection, run_id: str) -> pl.DataFrame:
-    """The features the run scored (run_features); rebuilt from today's tables only for a run without them."""
-    stored = load_run_features(con, run_id)
-    return stored if stored is not None else build_features(con)
+def _joined_in_polars(con: duckdb.DuckDBPyConnection, run_id: str, wanted: list[str]) -> pl.DataFrame:
+    """A run from before run_features: today's features rebuilt and joined here."""
+    features = build_features(con)
+    features = features.select(KEYS + [c for c in wanted if c in features.columns])
+    frame = (
+        run_scores(con, run_id)
+        .join(subject_details(con), on=KEYS, how="left")
+        .join(features, on=KEYS, how="left")
+        .join(subject_sources(con), on=KEYS, how="left")
+    )
+    if "inspection_conclusion" not in frame.columns:
+        frame = frame.with_columns(pl.lit(None, pl.String).alias("inspection_conclusion"))
+    return frame
 
 
 def _derive(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> pl.DataFrame:

@@ -32,6 +32,14 @@ def save_run_features(con: duckdb.DuckDBPyConnection, run_id: str, features: pl.
     return frame.height
 
 
+def has_run_features(con: duckdb.DuckDBPyConnection, run_id: str) -> bool:
+    """Whether the run persisted its features (a database from before run_features did not)."""
+    if not run_feature_columns(con):  # a read-only connection to an old file never ran the DDL
+        return False
+    rows = con.execute("SELECT count(*) FROM (SELECT 1 FROM run_features WHERE run_id = ? LIMIT 1)", [run_id])
+    return bool(rows.fetchall()[0][0])
+
+
 def load_run_features(con: duckdb.DuckDBPyConnection, run_id: str) -> pl.DataFrame | None:
     """The run's persisted features, or None when it has none (a database from before run_features)."""
     present = con.execute(

@@ -7,10 +7,77 @@ import datetime as dt
 import duckdb
 import polars as pl
 
+from fundrisk.warehouse.features_store import run_feature_columns
 from fundrisk.warehouse.frames import append, read
 from fundrisk.warehouse.runs_store import latest_run
 
 TIER_RANK_SQL = "CASE {col} WHEN '高风险' THEN 3 WHEN '中风险' THEN 2 WHEN '低风险' THEN 1 ELSE 0 END"
+
+
+# One subject per row of a run (the last written row wins if a subject repeats).
+SCORES_SQL = """
+SELECT subject_kind, subject_id, name AS score_name, score, tier, disposal, department, reasons,
+    expected_yield, scored_at
+FROM risk_scores WHERE run_id = $run
+QUALIFY row_number() OVER (PARTITION BY subject_kind, subject_id ORDER BY scored_at DESC NULLS LAST) = 1
+"""
+# Name, people, contact and place of every registered entity and every unregistered lead.
+DETAILS_SQL = """
+WITH lead_clues AS (
+    SELECT m.lead_id, c.subject_address, c.grid, c.town
+    FROM lead_members m JOIN clues c ON m.source_kind = 'clue' AND c.clue_id = m.source_id
+    UNION ALL  -- alerts have no place columns; a bank's file may add them (kept in extra)
+    SELECT m.lead_id,
+        coalesce(a.extra ->> '$.经营地址', a.extra ->> '$.地址', a.extra ->> '$.开户地址'),
+        coalesce(a.extra ->> '$.网格', a.extra ->> '$.所属网格'),
+        coalesce(a.extra ->> '$.所属镇街', a.extra ->> '$.镇街')
+    FROM lead_members m JOIN alerts a ON m.source_kind = 'alert' AND a.alert_id = m.source_id
+), lead_place AS (
+    SELECT lead_id, mode(nullif(subject_address, '')) AS address, mode(nullif(grid, '')) AS grid,
+        mode(nullif(town, '')) AS town
+    FROM lead_clues GROUP BY lead_id
+)
+SELECT 'registration' AS subject_kind, uscc AS subject_id, uscc, name, legal_rep, legal_rep_id,
+    phone, industry, address, town, grid
+FROM registrations
+UNION ALL BY NAME
+SELECT 'lead' AS subject_kind, l.lead_id AS subject_id, NULL::VARCHAR AS uscc, l.name,
+    NULL::VARCHAR AS legal_rep, NULL::VARCHAR AS legal_rep_id, NULL::VARCHAR AS phone,
+    NULL::VARCHAR AS industry, coalesce(p.address, l.address_key) AS address,
+    coalesce(p.town, l.town) AS town, p.grid
+FROM (SELECT * FROM leads QUALIFY row_number() OVER (PARTITION BY lead_id ORDER BY name) = 1) l
+LEFT JOIN lead_place p USING (lead_id)
+"""
+# Per subject: distinct clue channels, matched sensitive words and the latest inspection conclusion.
+SOURCES_SQL = """
+WITH sources AS (
+    SELECT DISTINCT 'registration' AS subject_kind, uscc AS subject_id, source_kind, source_id
+    FROM entity_links
+    UNION
+    SELECT 'lead', lead_id, source_kind, source_id FROM lead_members
+), channels AS (
+    SELECT s.subject_kind, s.subject_id,
+        string_agg(DISTINCT coalesce(nullif(c.channel, ''), '其他'), '、') AS channels
+    FROM sources s JOIN clues c ON s.source_kind = 'clue' AND c.clue_id = s.source_id
+    GROUP BY ALL
+), terms AS (
+    SELECT subject_kind, subject_id, string_agg(DISTINCT term, '、') AS terms
+    FROM keyword_hits WHERE term IS NOT NULL GROUP BY ALL
+), inspected AS (
+    SELECT 'registration' AS subject_kind, uscc AS subject_id,
+        arg_max(conclusion, inspected_on) AS conclusion
+    FROM inspections GROUP BY uscc
+), subjects AS (
+    SELECT subject_kind, subject_id FROM channels
+    UNION SELECT subject_kind, subject_id FROM terms
+    UNION SELECT subject_kind, subject_id FROM inspected
+)
+SELECT s.subject_kind, s.subject_id, c.channels, t.terms, i.conclusion AS latest_conclusion
+FROM subjects s
+LEFT JOIN channels c USING (subject_kind, subject_id)
+LEFT JOIN terms t USING (subject_kind, subject_id)
+LEFT JOIN inspected i USING (subject_kind, subject_id)
+"""
 
 
 def latest_run_id(con: duckdb.DuckDBPyConnection) -> str | None:
@@ -22,13 +89,8 @@ def run_scores(con: duckdb.DuckDBPyConnection, run_id: str) -> pl.DataFrame:
     """One row per subject of a run (the last written row wins if a subject repeats)."""
     return read(
         con,
-        """
-        SELECT subject_kind, subject_id, name AS score_name, score, tier, disposal, department, reasons,
-            expected_yield, scored_at
-        FROM risk_scores WHERE run_id = ?
-        QUALIFY row_number() OVER (PARTITION BY subject_kind, subject_id ORDER BY scored_at DESC NULLS LAST) = 1
-        """,
-        [run_id],
+        SCORES_SQL,
+        {"run": run_id},
     )
 
 
@@ -36,32 +98,7 @@ def subject_details(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Name, people, contact and place of every registered entity and every unregistered lead."""
     return read(
         con,
-        """
-        WITH lead_clues AS (
-            SELECT m.lead_id, c.subject_address, c.grid, c.town
-            FROM lead_members m JOIN clues c ON m.source_kind = 'clue' AND c.clue_id = m.source_id
-            UNION ALL  -- alerts have no place columns; a bank's file may add them (kept in extra)
-            SELECT m.lead_id,
-                coalesce(a.extra ->> '$.经营地址', a.extra ->> '$.地址', a.extra ->> '$.开户地址'),
-                coalesce(a.extra ->> '$.网格', a.extra ->> '$.所属网格'),
-                coalesce(a.extra ->> '$.所属镇街', a.extra ->> '$.镇街')
-            FROM lead_members m JOIN alerts a ON m.source_kind = 'alert' AND a.alert_id = m.source_id
-        ), lead_place AS (
-            SELECT lead_id, mode(nullif(subject_address, '')) AS address, mode(nullif(grid, '')) AS grid,
-                mode(nullif(town, '')) AS town
-            FROM lead_clues GROUP BY lead_id
-        )
-        SELECT 'registration' AS subject_kind, uscc AS subject_id, uscc, name, legal_rep, legal_rep_id,
-            phone, industry, address, town, grid
-        FROM registrations
-        UNION ALL BY NAME
-        SELECT 'lead' AS subject_kind, l.lead_id AS subject_id, NULL::VARCHAR AS uscc, l.name,
-            NULL::VARCHAR AS legal_rep, NULL::VARCHAR AS legal_rep_id, NULL::VARCHAR AS phone,
-            NULL::VARCHAR AS industry, coalesce(p.address, l.address_key) AS address,
-            coalesce(p.town, l.town) AS town, p.grid
-        FROM (SELECT * FROM leads QUALIFY row_number() OVER (PARTITION BY lead_id ORDER BY name) = 1) l
-        LEFT JOIN lead_place p USING (lead_id)
-        """,
+        DETAILS_SQL,
     )
 
 
@@ -69,36 +106,32 @@ def subject_sources(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Per subject: distinct clue channels (joined by '、'), matched sensitive words and latest inspection."""
     return read(
         con,
-        """
-        WITH sources AS (
-            SELECT DISTINCT 'registration' AS subject_kind, uscc AS subject_id, source_kind, source_id
-            FROM entity_links
-            UNION
-            SELECT 'lead', lead_id, source_kind, source_id FROM lead_members
-        ), channels AS (
-            SELECT s.subject_kind, s.subject_id,
-                string_agg(DISTINCT coalesce(nullif(c.channel, ''), '其他'), '、') AS channels
-            FROM sources s JOIN clues c ON s.source_kind = 'clue' AND c.clue_id = s.source_id
-            GROUP BY ALL
-        ), terms AS (
-            SELECT subject_kind, subject_id, string_agg(DISTINCT term, '、') AS terms
-            FROM keyword_hits WHERE term IS NOT NULL GROUP BY ALL
-        ), inspected AS (
-            SELECT 'registration' AS subject_kind, uscc AS subject_id,
-                arg_max(conclusion, inspected_on) AS conclusion
-            FROM inspections GROUP BY uscc
-        ), subjects AS (
-            SELECT subject_kind, subject_id FROM channels
-            UNION SELECT subject_kind, subject_id FROM terms
-            UNION SELECT subject_kind, subject_id FROM inspected
-        )
-        SELECT s.subject_kind, s.subject_id, c.channels, t.terms, i.conclusion AS latest_conclusion
-        FROM subjects s
-        LEFT JOIN channels c USING (subject_kind, subject_id)
-        LEFT JOIN terms t USING (subject_kind, subject_id)
-        LEFT JOIN inspected i USING (subject_kind, subject_id)
-        """,
+        SOURCES_SQL,
     )
+
+
+def scored_rows(
+    con: duckdb.DuckDBPyConnection, run_id: str, floor: int, features: list[str], conclusion: str | None
+) -> pl.DataFrame:
+    """Scores of a run at tier rank >= floor (or whose latest inspection concluded `conclusion`), joined
+    in DuckDB with details, the run's persisted features and sources: only the kept rows leave the database.
+    """
+    kept = [c for c in features if c in set(run_feature_columns(con))]
+    cols = ", ".join(f'f."{c}"' for c in kept)
+    rank = TIER_RANK_SQL.format(col="s.tier")
+    sql = f"""
+        WITH s AS ({SCORES_SQL}), d AS ({DETAILS_SQL}), src AS ({SOURCES_SQL}),
+        f AS (SELECT * FROM run_features WHERE run_id = $run)
+        SELECT s.*, d.* EXCLUDE (subject_kind, subject_id), {cols}{"," if cols else ""}
+            src.* EXCLUDE (subject_kind, subject_id)
+        FROM s
+        LEFT JOIN d USING (subject_kind, subject_id)
+        LEFT JOIN f USING (subject_kind, subject_id)
+        LEFT JOIN src USING (subject_kind, subject_id)
+        WHERE {rank} >= $floor
+            OR ($conclusion IS NOT NULL AND coalesce(src.latest_conclusion, f.inspection_conclusion) = $conclusion)
+    """  # noqa: S608 - identifiers come from the table's own columns, values are parameters
+    return read(con, sql, {"run": run_id, "floor": floor, "conclusion": conclusion})
 
 
 def known_places(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
