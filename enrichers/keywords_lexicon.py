@@ -7,8 +7,12 @@ Files in ``keywords/`` (all UTF-8 CSV, one header row):
   ``place_name``, ``disclaimer`` and ``warning_context`` are *masking* phrases: a term found inside one of
   them is not a hit. Kind ``negation`` lists trigger words: a hit preceded by one of them in the same
   clause (no ``,;。!?`` in between, at most ``NEGATION_WINDOW`` characters) is not a hit; so is a hit
-  right after a bare ``ADJACENT_NEGATIONS`` word (不吸收存款, 无保本). Kind ``text_context`` lists cues of
-  news, warnings and disclaimers (据报道, 警方, 风险提示, 投资须谨慎): a text carrying one is never banned.
+  right after a bare ``ADJACENT_NEGATIONS`` word (不吸收存款, 无保本). Cue kinds mark a text that is not
+  an advert, so it is never banned (``enrichers/keywords_screen.py``): ``text_context`` news and case
+  facts (据报道, 警方, 被告人, 非法吸收: no advert names its own offence; ``news_pattern`` the same as a
+  regex, e.g. a listed company's six-digit code), ``caution_context`` warnings
+  and disclaimers (风险提示, 投资须谨慎: their score is damped too) and ``licensed_business`` what only a
+  licensed institution's scope lists (同业拆借, 票据承兑, 金融许可证).
 * ``patterns.csv``   label, pattern (Rust regex), category, weight, fields, citation: rates and amounts.
 * ``VERSION``        the lexicon's release; the loaded version also carries a digest of the files.
 """
@@ -16,6 +20,7 @@ Files in ``keywords/`` (all UTF-8 CSV, one header row):
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -70,10 +75,17 @@ class Lexicon:
         adjacent = "|".join(sorted(ADJACENT_NEGATIONS, key=len, reverse=True))
         return f"(?:{alternation})[^,.;!?。:]*$|(?:{adjacent})$"
 
-    def text_context_regex(self) -> str:
-        """Regex of the news, warning and disclaimer cues (kind ``text_context``); never-matching if none."""
-        cues = self.exclusions.filter(pl.col("kind") == "text_context")["phrase"].to_list()
-        return "|".join(sorted(cues, key=len, reverse=True)) or r"[^\s\S]"
+    def text_context_regex(self, kinds: tuple[str, ...] = ("text_context", "news_pattern")) -> str:
+        """Regex of the cues of the given kinds (literal phrases escaped, ``*_pattern`` kinds as regexes),
+        longest first; never-matching if there are none."""
+        cues = self.exclusions.filter(pl.col("kind").is_in(kinds)).unique(["phrase", "kind"])
+        alternatives = [
+            phrase if kind.endswith("_pattern") else re.escape(phrase)
+            for phrase, kind in sorted(
+                cues.select("phrase", "kind").iter_rows(), key=lambda r: (-len(r[0]), r[0])
+            )
+        ]
+        return "|".join(alternatives) or r"[^\s\S]"
 
 
 def _read(path: Path) -> pl.DataFrame:

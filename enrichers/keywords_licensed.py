@@ -78,7 +78,11 @@ def load_licensed(directory: Path) -> pl.DataFrame:
     # "招商银行股份有限公司" is also named "招商银行" in news and notices: the name without its legal form
     short = listed.with_columns(key=pl.col("key").str.replace(r"(?:股份有限公司|有限责任公司|有限公司)$", ""))
     short = short.filter(pl.col("key").str.len_chars() >= 4)
-    return pl.concat([listed, short]).unique("key", keep="first", maintain_order=True)
+    # "中国工商银行" is "工商银行" in news too; only for banks, since "人寿保险" alone names no one
+    bank = short.filter(pl.col("key").str.contains(r"^中国.{2,}银行$")).with_columns(
+        key=pl.col("key").str.strip_prefix("中国")
+    )
+    return pl.concat([listed, short, bank]).unique("key", keep="first", maintain_order=True)
 
 
 def licensed_matches(names: list[str], directory: Path | None = None) -> list[LicensedMatch | None]:

@@ -2,7 +2,8 @@
 
 The artifact (``keywords/model/name_ngram_lr.npz``) holds only the non-zero coefficients of a
 ``HashingVectorizer`` + ``LogisticRegression`` model, so it stays small and needs no pickle. It is
-trained by ``benchmarks/eval_keywords.py --train`` on the tuning half of the real data only.
+trained by ``python -m enrichers.keywords_model_train`` on the tuning half of the real names only
+(collapsed P2P operators, CCKS 涉嫌非法集资 subjects and case names against ordinary registrations).
 """
 
 from __future__ import annotations
@@ -76,15 +77,23 @@ class NgramModel:
 
     def top_ngrams(self, name: str, k: int = 3) -> list[tuple[str, float]]:
         """The k character n-grams of one name that push its score up the most."""
-        prepared = pl.select(prepare_names(pl.lit(name))).item()
+        return self.top_ngrams_many(pl.Series([name]), k)[0]
+
+    def top_ngrams_many(self, names: pl.Series, k: int = 3) -> list[list[tuple[str, float]]]:
+        """top_ngrams for a whole column: every distinct n-gram is hashed and weighed once."""
+        prepared = names.to_frame("n").select(prepare_names(pl.col("n"))).to_series().to_list()
         analyzer = _vectorizer().build_analyzer()
-        grams = sorted(set(analyzer(prepared)))
-        if not grams:
-            return []
-        x = _vectorizer().transform(grams)
-        contrib = np.asarray(x @ self._dense()).ravel()
-        order = np.argsort(-contrib)[:k]
-        return [(grams[i], float(contrib[i])) for i in order if contrib[i] > 0]
+        per_name = [sorted(set(analyzer(p))) for p in prepared]
+        distinct = sorted({g for grams in per_name for g in grams})
+        if not distinct:
+            return [[] for _ in per_name]
+        contrib = np.asarray(_vectorizer().transform(distinct) @ self._dense()).ravel()
+        weight = dict(zip(distinct, contrib.tolist(), strict=True))
+        out = []
+        for grams in per_name:  # a sort of a few dozen n-grams per name; the weighing above is shared
+            ranked = sorted(grams, key=lambda g: -weight[g])[:k]
+            out.append([(g, weight[g]) for g in ranked if weight[g] > 0])
+        return out
 
 
 def train(names: list[str], labels: np.ndarray, meta: dict[str, object], c: float = 4.0) -> NgramModel:

@@ -239,9 +239,13 @@ def clue_signals(clues: pl.DataFrame) -> pl.DataFrame:
         .sort("_row")
         .with_columns(pl.col("n_mass", "p_mass", "s_mass", "m_mass", "o_mass").fill_null(0.0))
     )
-    model = load_text_model()
-    prob = model.predict_proba(base["_text"]) if model is not None else None
-    out = out.with_columns(money_prob=pl.Series("money_prob", prob, dtype=pl.Float64).round(3))
+    model = load_text_model()  # one whole-column pass, in row batches (enrichers/text_model.py)
+    prob = (
+        pl.Series("money_prob", model.predict_proba(base["_text"]), dtype=pl.Float64).round(3)
+        if model is not None
+        else pl.lit(None, dtype=pl.Float64)
+    )
+    out = out.with_columns(money_prob=prob)
     n, p = pl.col("n_mass"), pl.col("p_mass")
     m, o = pl.col("m_mass"), pl.col("o_mass")
     by_words = (m >= MONEY_MIN) & (m >= 0.5 * o)

@@ -29,6 +29,7 @@ __all__ = ["MODEL_PATH", "TextModel", "load_text_model", "prepare_texts", "term_
 MODEL_DIR = Path(__file__).resolve().parent.parent / "keywords" / "model"
 MODEL_PATH = MODEL_DIR / "text_lr.npz"
 MAX_CHARS = 300  # longer texts are cut: the first sentences carry the allegation and it bounds the cost
+BATCH = 25_000  # texts per matching pass: bounds the long frame of matches (about 100 per text)
 
 
 def prepare_texts(expr: pl.Expr) -> pl.Expr:
@@ -65,17 +66,22 @@ class TextModel:
         return pl.DataFrame({"term": self.terms, "w": self.weights.astype(np.float64)})
 
     def logits(self, texts: pl.Series) -> np.ndarray:
-        """Raw calibrated logits, one per text (empty or unmatched text: the intercept)."""
-        matches = term_matches(texts, self.terms)
-        per_row = (
-            matches.join(self._weight_table(), on="term", how="left")
-            .group_by("row")
-            .agg(s=pl.col("w").sum(), n=pl.len())
-        )
+        """Raw calibrated logits, one per text (empty or unmatched text: the intercept).
+
+        Rows go in batches of ``BATCH``: the long frame of matches (dozens per text) stays bounded.
+        """
         out = np.full(len(texts), self.intercept, dtype=np.float64)
-        if per_row.height:
-            rows = per_row["row"].to_numpy()
-            out[rows] += per_row["s"].to_numpy() / np.sqrt(per_row["n"].to_numpy())
+        weights = self._weight_table()
+        for start in range(0, len(texts), BATCH):
+            per_row = (
+                term_matches(texts.slice(start, BATCH), self.terms)
+                .join(weights, on="term", how="left")
+                .group_by("row")
+                .agg(s=pl.col("w").sum(), n=pl.len())
+            )
+            if per_row.height:
+                rows = per_row["row"].to_numpy() + start
+                out[rows] += per_row["s"].to_numpy() / np.sqrt(per_row["n"].to_numpy())
         return out
 
     def predict_proba(self, texts: pl.Series) -> np.ndarray:

@@ -221,3 +221,31 @@ def test_parallel_slices_give_the_same_hits(monkeypatch: pytest.MonkeyPatch) -> 
         "月息2分",
         "一万元三个月翻倍",
     }
+
+
+def test_ordinary_real_names_are_rarely_banned() -> None:
+    """Real registrations of two eras: 禁止使用 on at most 2% of them (issue 12's goal), few flagged."""
+    from enrichers.keywords_screen import screen_frame
+    from tests.conftest import realdata
+
+    beijing = pl.read_csv(realdata("company_names/beijing_new_registrations_2023.csv"), infer_schema=False)
+    older = pl.read_csv(
+        realdata("company_names/elevencats_registrations_1978_2004_sample50k.csv"), infer_schema=False
+    )
+    names = beijing["企业名称"].head(2000).to_list() + older["name"].head(2000).to_list()
+    verdicts = screen_frame(names, kind="名称")["verdict"]
+    assert verdicts.str.starts_with("禁止使用").mean() <= 0.02  # type: ignore[operator]
+    assert (~verdicts.str.starts_with("未发现敏感字样")).mean() <= 0.10  # type: ignore[operator]
+
+
+def test_names_evaluation_meets_issue_12_goals_on_the_report_half() -> None:
+    """benchmarks/eval_names.py on the half of the real names the name model never saw."""
+    if not REALDATA.exists():
+        pytest.skip(f"real data folder {REALDATA} is absent")
+    from benchmarks.eval_names import evaluate
+
+    headline, rows = evaluate("report")
+    assert (headline["roc_auc"] or 0) >= 0.85 and (headline["roc_auc_all"] or 0) >= 0.85
+    assert (headline["ban_ordinary"] or 0) <= 0.02 and (headline["ban_licensed"] or 0) <= 0.02
+    by_source = {r["source"]: r for r in rows}
+    assert by_source["银行业金融机构法人"]["禁止使用"] == "0.0%"

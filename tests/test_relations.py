@@ -264,3 +264,28 @@ def test_explain_marks_weak_ties(con: duckdb.DuckDBPyConnection, scored: pl.Data
     strong = [r for r in explain(con, STRONG)["reasons"] if "淄博鑫盛财富管理有限公司" in r and "相同" in r]
     assert len(weak) == 1 and "弱关联：与已列入金安工程风险清单" in weak[0]  # said once, marked weak
     assert len(strong) == 1 and "弱关联" not in strong[0]
+
+
+# 昇 (sheng) and 铖 (cheng) were not in the old hand-written pinyin table; pypinyin knows every character.
+@pytest.mark.parametrize(
+    ("brand", "linked"),
+    [("鑫昇", True), ("铖盛", False), ("鑫昌", False), ("馨盛", True), ("鑫胜", True)],
+)
+def test_homophone_brands_link_through_pypinyin(brand: str, linked: bool) -> None:
+    from enrichers.brand_ties import brand_ties
+
+    new = pl.DataFrame(
+        {"uscc": ["N1"], "core": [f"{brand}企业管理咨询"], "brand": [brand], "town": ["萌水镇"]}
+    )
+    prior = pl.DataFrame({"related_uscc": ["P1"], "brand": ["鑫盛"], "town": ["萌水镇"]})
+    ties = brand_ties(new, prior, ["town"])
+    assert ties.rows() == ([("N1", "P1", "near_brand")] if linked else []), ties
+    other_town = brand_ties(new, prior.with_columns(town=pl.lit("商家镇")), ["town"])
+    assert other_town.height == 0  # still blocked on the caller's keys
+
+
+def test_homophone_absent_from_the_old_table_ties_in_the_same_block() -> None:
+    regs = frame([PRIOR, {**OTHER, "name": "淄博鑫昇企业管理咨询有限公司", **SAME_BLOCK}])
+    flagged = pl.DataFrame({"uscc": ["P1"], "flag_reason": ["风险核查后被吊销"]})
+    rel = repeat_offenders(regs, flagged).filter(pl.col("uscc") == "N1")
+    assert rel.select("related_uscc", "relation", "strength").rows() == [("P1", "similar_brand", "weak")]

@@ -189,3 +189,72 @@ def test_real_finance_text_runs_and_agrees_with_published_lexicon() -> None:
     assert out.height == texts.height
     ranks = pl.DataFrame({"a": out["negativity"], "b": ref}).select(pl.col("a", "b").rank())
     assert ranks.select(pl.corr("a", "b")).item() > 0.2
+
+
+MONEY_CLUES = pl.DataFrame(
+    {
+        "clue_id": ["M1", "M2", "M3"],
+        "subject_name": ["鑫源财富管理有限公司", "某小区物业", None],
+        "content": [
+            "鑫源财富管理有限公司以保本保息为诱饵非法吸收公众存款，老板跑路，投资人无法兑付",
+            "小区楼下夜间施工噪音扰民，物业不管",
+            None,
+        ],
+    }
+)
+
+
+def test_money_prob_is_the_text_model_probability_per_clue() -> None:
+    from enrichers.text_model import load_text_model
+
+    out = clue_signals(MONEY_CLUES)
+    assert out.schema["money_prob"] == pl.Float64
+    model = load_text_model()
+    if model is None:
+        assert out["money_prob"].null_count() == out.height
+        return
+    assert out["money_prob"].is_between(0.0, 1.0).all()
+    assert out["money_prob"][0] > 0.5 > out["money_prob"][1]
+    # the subject's name is removed first: a 财富管理 name alone is not money talk
+    expected = model.predict_proba(pl.Series(["以保本保息为诱饵非法吸收公众存款，老板跑路，投资人无法兑付"]))
+    assert out["money_prob"][0] == pytest.approx(float(expected[0]), abs=1e-3)
+
+
+def test_money_prob_is_null_without_an_artifact(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("enrichers.sentiment.load_text_model", lambda: None)
+    out = clue_signals(MONEY_CLUES)
+    assert out.schema["money_prob"] == pl.Float64 and out["money_prob"].null_count() == out.height
+    assert out["money_related"][0]  # the word lists still decide without the model
+
+
+def test_money_prob_is_stored_by_the_stage_and_the_partition_path(tmp_path: Path) -> None:
+    """The stage's rows, and the same rows through a Parquet partition file, land in clue_signals."""
+    import duckdb
+
+    from fundrisk.stages.sentiment import run_sentiment, signal_rows
+    from fundrisk.warehouse import connect
+    from fundrisk.warehouse.partition_store import load_results
+
+    old = tmp_path / "old.duckdb"  # a database made before the column existed is migrated on open
+    raw = duckdb.connect(str(old))
+    raw.execute(
+        "CREATE TABLE clue_signals (clue_id VARCHAR NOT NULL, negativity DOUBLE, money_related BOOLEAN, "
+        "stability DOUBLE, stability_terms VARCHAR, reason VARCHAR, sentiment_version VARCHAR, run_id VARCHAR)"
+    )
+    raw.close()
+    con = connect(old)
+    try:
+        con.execute(
+            "INSERT INTO clues (clue_id, subject_name, content, record_key, ingest_id, loaded_at) "
+            "SELECT clue_id, subject_name, content, clue_id, 'I1', now() FROM MONEY_CLUES"
+        )
+        run_sentiment(con, "R1")
+        stored = con.execute("SELECT clue_id, money_prob FROM clue_signals ORDER BY clue_id").fetchall()
+        rows, _ = signal_rows(MONEY_CLUES, "R2")
+        rows.write_parquet(tmp_path / "clue_signals-0000.parquet")
+        assert load_results(con, "clue_signals", [tmp_path / "clue_signals-0000.parquet"]) == 3
+        loaded = con.execute("SELECT clue_id, money_prob FROM clue_signals ORDER BY clue_id").fetchall()
+    finally:
+        con.close()
+    expected = clue_signals(MONEY_CLUES).select("clue_id", "money_prob").sort("clue_id").rows()
+    assert stored == loaded == expected

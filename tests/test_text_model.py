@@ -170,7 +170,7 @@ def test_negated_statements_are_not_hits(text: str) -> None:
 @pytest.mark.parametrize(
     ("text", "cue"),
     [
-        ("警方提醒：凡是承诺高额回报的投资理财都是非法集资，请广大群众提高警惕", "警方"),
+        ("警方提醒：凡是承诺高额回报的投资理财都是非法集资，请广大群众提高警惕", "提醒"),
         ("理财非存款，产品有风险，投资须谨慎", "理财非存款"),
         ("据报道，某理财公司承诺年化收益18%，现已人去楼空", "据报道"),
         ("风险提示：保本保息、高额返利都是诈骗套路", "风险提示"),
@@ -180,7 +180,21 @@ def test_warnings_news_and_disclaimers_are_never_banned(text: str, cue: str) -> 
     result = screen_texts([text])[0]
     assert result.kind == "文本"
     assert result.hits, "the lexicon still explains what it saw"
-    assert result.verdict.startswith("需人工复核") and cue in result.verdict, result
+    assert not result.verdict.startswith("禁止使用"), result
+    assert result.verdict.startswith("未发现敏感字样") or cue in result.verdict, result
+    assert any(line.startswith(f"语境：「{cue}」") for line in result.explanation), result
+
+
+def test_warnings_and_disclaimers_score_below_the_advert_they_quote() -> None:
+    advert, warning, disclaimer = screen_texts(
+        [
+            "鑫源财富推出理财新品，保本保息，年化收益18%",
+            "风险提示：凡是承诺保本保息、年化收益18%的理财都是骗局，请提高警惕",
+            "理财非存款，产品有风险，投资须谨慎；本公司不承诺保本保息",
+        ]
+    )
+    assert advert.verdict.startswith("禁止使用")
+    assert max(warning.score, disclaimer.score) < 25 <= advert.score
 
 
 @pytest.mark.parametrize(
@@ -268,5 +282,70 @@ def test_licensed_context_and_adverts_in_texts(tmp_path: Path, monkeypatch: pyte
     bank_notice, advert = screen_texts(
         ["淄博示例银行大额存单，年利率3%", "鑫源财富推出理财新品，年化收益率18%，保本保息"]
     )
-    assert bank_notice.verdict.startswith("需人工复核") and "淄博示例银行" in bank_notice.verdict
+    assert not bank_notice.verdict.startswith("禁止使用")
+    assert any("「淄博示例银行」" in line for line in bank_notice.explanation), bank_notice
+    assert bank_notice.score < advert.score
     assert advert.verdict.startswith("禁止使用：含承诺回报宣传用语")  # a 理财 advert promising returns
+
+
+PROMISE_ADVERTS = [
+    "投入1万元，三个月后返还1.3万元",
+    "会员消费满500元全额返现",
+    "合作社招募社员，入股分红",
+    "预交床位费10万元，入住五年后全额返还",
+    "缴纳会员费3000元，一年后全额退还",
+    "日息千分之五，随存随取",
+    "月息2分，每月按时付息",
+    "年化收益15%，欢迎咨询",
+    "投资一年翻倍",
+    "保本保息，到期还本",
+]
+ORDINARY_TEXTS = [
+    "工商银行今日发布三季度报告，净利润同比增长5%",
+    "招商银行(600036)举办信用卡积分兑换活动",
+    "吸收公众存款；发放短期、中期和长期贷款；办理国内外结算；办理票据承兑与贴现；从事同业拆借",
+    "技术开发；企业管理咨询；未经金融监管部门批准，不得从事吸收存款、融资担保、代客理财等金融业务",
+    "打造供应链金融服务平台，为中小微企业提供应收账款融资服务",
+    "警方提醒：凡是承诺高额回报、保本保息的投资理财都是非法集资，请提高警惕",
+    "理财非存款，产品有风险，投资须谨慎",
+    "本公司不从事吸收公众存款、集资等金融业务",
+]
+
+
+def test_promise_adverts_rank_above_ordinary_texts() -> None:
+    """The model alone ranks promise adverts low; with the lexicon's promise evidence they come first."""
+    model = load_text_model()
+    assert model is not None
+    adverts = screen_texts(PROMISE_ADVERTS, kind="文本")
+    ordinary = screen_texts(ORDINARY_TEXTS, kind="文本")
+    assert min(r.score for r in adverts) > max(r.score for r in ordinary), (
+        sorted((r.score, r.text) for r in adverts)[:2],
+        sorted((r.score, r.text) for r in ordinary)[-2:],
+    )
+    assert all(r.verdict.startswith("禁止使用：含承诺回报宣传用语") for r in adverts), adverts
+    assert not any(r.verdict.startswith("禁止使用") for r in ordinary), ordinary
+    probs = model.predict_proba(pl.Series(PROMISE_ADVERTS + ORDINARY_TEXTS))
+    # what the combination adds: by the model alone at least one advert ranks below an ordinary text
+    assert probs[: len(PROMISE_ADVERTS)].min() < probs[len(PROMISE_ADVERTS) :].max()
+
+
+def test_listed_company_codes_and_court_texts_are_news() -> None:
+    news, court = screen_texts(
+        ["*ST超日(002506)重整草案出炉力保刚兑不破", "原告诉讼请求：按照年利率6%计算的利息"], kind="文本"
+    )
+    assert not news.verdict.startswith("禁止使用") and "(002506)" in " ".join(news.explanation)
+    assert not court.verdict.startswith("禁止使用")
+
+
+def test_ordinary_real_texts_are_rarely_banned() -> None:
+    """Real business scopes and the regulations' own sentences: 禁止使用 on at most 5% (issue 12's goal)."""
+    from tests.conftest import realdata
+
+    scopes = pl.read_csv(
+        realdata("company_names/elevencats_registrations_business_scope_sample5k.csv"), infer_schema=False
+    )["business_scope"].drop_nulls()
+    body = realdata("regulations/spc_interpretation_illegal_fundraising_2022.md").read_text(encoding="utf-8")
+    sentences = [s for s in re.split(r"[。；\n]", body) if 12 <= len(s) <= 200 and not s.startswith("#")]
+    texts = scopes.head(1500).to_list() + sentences
+    verdicts = pl.Series([r.verdict for r in screen_texts(texts, kind="文本")])
+    assert verdicts.str.starts_with("禁止使用").mean() <= 0.05  # type: ignore[operator]

@@ -24,6 +24,7 @@ def signal_rows(clues: pl.DataFrame, run_id: str) -> tuple[pl.DataFrame, dict[st
         "clue_id",
         "negativity",
         "money_related",
+        "money_prob",
         "stability",
         pl.col("stability_terms").list.join("、").alias("stability_terms"),
         "reason",
