@@ -186,16 +186,19 @@ def test_only_runs_whose_process_is_gone_are_marked_failed(tmp_path: Path) -> No
 
 
 def test_a_run_that_raises_is_marked_failed_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from flows.pipeline import pipeline
+    from flows import pipeline as flow_module
     from tests.samples import write_kind
 
     write_kind(tmp_path / "inbox" / "registrations" / "r.csv", "registrations")
-    broken = tmp_path / "snapshot.jsonl"
-    broken.write_text("这不是 JSON\n", encoding="utf-8")  # the registry stage cannot read it
-    monkeypatch.setenv("FUNDRISK_REGISTRY_SNAPSHOT", str(broken))
+
+    def scoring_bug(con: object, run_id: str) -> dict[str, object]:
+        raise RuntimeError("a bug in the scoring stage")
+
+    # A stage that raises (not an I/O error, so not retried) after ingest and enrichment committed rows.
+    monkeypatch.setitem(flow_module.STAGES, "scoring", ("风险评分", scoring_bug))
     db = tmp_path / "f.duckdb"
-    with pytest.raises(Exception):  # noqa: B017 — whatever the reader raises, the run must be failed
-        pipeline(inbox=str(tmp_path / "inbox"), db=str(db))
+    with pytest.raises(RuntimeError):
+        flow_module.pipeline(inbox=str(tmp_path / "inbox"), db=str(db))
     con = connect(db, read_only=True)
     try:
         runs = con.execute("SELECT status, note FROM runs").fetchall()

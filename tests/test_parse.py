@@ -111,3 +111,31 @@ def test_uscc(raw, valid):
     values, invalid = run(parse.parse_uscc, [raw])
     assert (values[0] is not None) is valid
     assert invalid == [not valid]
+
+
+def test_uscc_check_equals_python_stdnum_on_mutated_codes() -> None:
+    """The whole-column check must agree with python-stdnum on valid codes and every kind of near miss."""
+    import random
+
+    from stdnum.cn import uscc as stdnum_uscc
+
+    rng = random.Random(20261130)
+    alphabet = parse.USCC_ALPHABET
+    valid = []
+    for _ in range(3000):
+        body = "".join(rng.choice("0123456789") for _ in range(8)) + "".join(
+            rng.choice(alphabet) for _ in range(9)
+        )
+        valid.append(body + stdnum_uscc.calc_check_digit(body + "0"))
+    mutated = []
+    for code in valid:
+        i = rng.randrange(18)
+        mutated.append(code[:i] + rng.choice(alphabet + "IOSVZ") + code[i + 1 :])
+        j = rng.randrange(17)
+        mutated.append(code[:j] + code[j + 1] + code[j] + code[j + 2 :])  # swapped neighbours
+    odd = ["", "1" * 17, "1" * 19, "91110000600037341l", "91110000 60003734"]
+    codes = valid + mutated + odd
+    got = parse.uscc_is_valid(pl.Series("c", codes)).to_list()
+    expected = [stdnum_uscc.is_valid(c) and len(c) == 18 and c == c.upper() for c in codes]
+    assert sum(expected[: len(valid)]) == len(valid)
+    assert got == expected

@@ -92,3 +92,17 @@ def test_registry_flags_per_record(demo: GeneratedSummary) -> None:
         else:
             assert (got[column] >= got["len"]).all()
     assert flags["lawsuit_count"].sum() > 0 and flags["branch_count"].sum() > 0
+
+
+def test_snapshot_skips_a_broken_line_and_keeps_the_rest(demo: GeneratedSummary, tmp_path: Path) -> None:
+    """One line that is not JSON costs that line only (the fast path falls back to line-by-line)."""
+    path = Path(demo.paths["registry_snapshot"])
+    records = read_snapshot(path)
+    copy = tmp_path / "snap.jsonl"
+    copy.write_text("这不是 JSON\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
+    snap = Snapshot(copy)
+    wanted = [Subject(r["uscc"], r["name"]) for r in records[:5]]
+    snap.prepare(wanted)
+    found = [asyncio.run(snap.lookup(s, None)) for s in wanted]
+    assert [f.status for f in found] == [FETCHED] * 5
+    assert [f.record["basic"] for f in found if f.record] == [r["basic"] for r in records[:5]]

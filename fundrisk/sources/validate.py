@@ -153,7 +153,7 @@ def _ok(col: ColumnSpec, mapping: dict[str, str]) -> pl.Expr | None:
 
 
 def _with_uscc_validity(frame: pl.DataFrame, spec: KindSpec, mapping: dict[str, str]) -> pl.DataFrame:
-    """Check every code column once with python-stdnum (per distinct value) before the main select."""
+    """Check every code column once (whole-column GB 32100-2015 check) before the main select."""
     checks = []
     for col in spec.columns:
         if col.type == "uscc" and col.name in mapping:
