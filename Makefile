@@ -4,9 +4,20 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test lint bench clean
+.PHONY: install browser demo test lint bench clean
 
-install: $(STAMP)
+install: $(STAMP) browser
+
+# Headless Chromium and a CJK font for tests/test_browser.py, from Debian's packages (Playwright's own
+# browser download is not used). Only where apt-get exists and we are root; quiet and idempotent.
+browser:
+	@if { command -v chromium || command -v chromium-headless-shell; } >/dev/null 2>&1 \
+		&& fc-list :lang=zh family 2>/dev/null | grep -q CJK; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		echo "installing chromium and fonts-noto-cjk (apt-get) for the browser tests"; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk; } \
+			>/dev/null 2>&1 || echo "could not install chromium / fonts-noto-cjk: tests/test_browser.py will skip"; \
+	else echo "not root or no apt-get: chromium / fonts-noto-cjk not installed, tests/test_browser.py will skip"; fi
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -35,6 +35,7 @@ BASE_SCORES = {
     "brand": 0.86,
     "legal_rep": 0.85,
     "holder_id": 0.95,
+    "address": 0.84,  # a grid worker's survey at the address of exactly one registration
 }
 TYPO_PER_CHAR = 0.02  # a one-character typo in a core of 4 scores 0.88, of 6 scores 0.92
 TYPO_MAX = 0.93
@@ -181,6 +182,13 @@ def _evidence_pairs(src: pl.DataFrame, reg: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([typo, brand, legal_rep])
 
 
+def _premise_pairs(src: pl.DataFrame, reg: pl.DataFrame) -> pl.DataFrame:
+    """A survey (排查登记) names a door: at the address of exactly one registration, that is a candidate
+    even when the signboard differs from the registered name or is missing (clues are left to names)."""
+    surveys = src.filter(pl.col("source_kind") == "survey")
+    return _unique_pairs(surveys, reg.drop_nulls("r_addr"), "s_addr", "r_addr", "address")
+
+
 def _bigrams(frame: pl.DataFrame, id_col: str, only: pl.DataFrame | None = None) -> pl.DataFrame:
     """id_col, bigram: the distinct character bigrams of each core (only those in `only`, if given)."""
     text = pl.col("core")
@@ -294,7 +302,15 @@ def resolve(regs: pl.DataFrame, sources: pl.DataFrame, contexts: pl.DataFrame | 
     )
     code_links = pl.concat([code_links.select("sid", "uscc", "method", "score"), by_holder])
     rest = src.join(code_links.select("sid"), on="sid", how="anti")
-    pairs = pl.concat([_exact_pairs(rest, reg), _evidence_pairs(rest, reg), _fuzzy_pairs(rest, reg)])
+    exact, premise = _exact_pairs(rest, reg), _premise_pairs(rest, reg)
+    # A survey whose signboard names a registration exactly, or that stands at the only registration with
+    # its address, needs no look-alikes: typo and fuzzy candidates for tens of thousands of doors (and their
+    # address comparisons) would cost most of the resolution's time and decide nothing.
+    settled = pl.concat([exact, premise]).join(
+        rest.filter(pl.col("source_kind") == "survey"), on="sid", how="semi"
+    )
+    open_ = rest.join(settled.select("sid").unique(), on="sid", how="anti")
+    pairs = pl.concat([exact, _evidence_pairs(open_, reg), _fuzzy_pairs(open_, reg), premise])
     pairs = _person_accounts(pairs, rest, reg)
     pairs = _adjust_for_address(pairs, rest, reg)
     best = (

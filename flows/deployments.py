@@ -1,4 +1,5 @@
-"""Scheduled deployments: the daily pipeline and the weekly provincial push (Asia/Shanghai).
+"""Scheduled deployments: the daily pipeline (which records the 百日清零 progress) and the weekly
+provincial push with the weekly brief 工作简报 (Asia/Shanghai).
 
 Each deployment allows one running flow at a time (later runs queue), because the DuckDB file has a
 single writer; a run that still meets a busy file retries its database tasks (flows/pipeline.py).
@@ -42,7 +43,7 @@ def build_deployments(config: ServeConfig) -> list[Any]:
     )
     push = weekly_push.to_deployment(
         name="fundrisk-weekly-push",
-        description="每周向省金融监测运行中心推送未在金安工程清单内的风险主体",
+        description="每周向省金融监测运行中心推送未在金安工程清单内的风险主体，并生成上周工作简报（Word）",
         schedules=[Cron(PUSH_CRON, timezone=TIMEZONE)],
         concurrency_limit=ONE_AT_A_TIME,
         parameters={"db": str(config.db), "out_dir": str(config.out_dir), "unit": config.unit},

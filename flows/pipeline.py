@@ -23,8 +23,11 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
+from flows.campaign_tasks import campaign_progress_task
 from fundrisk import __version__
+from fundrisk.campaign.survey_stage import run_survey_screen
 from fundrisk.errors import BadInput, DatabaseBusy
+from fundrisk.evidence import register_inbox_evidence
 from fundrisk.inbox import InboxFile, discover
 from fundrisk.ingest import ingest_file
 from fundrisk.publish import update_ledger
@@ -94,6 +97,13 @@ def ingest_task(db: str, kind: str, path: str, name: str, run_id: str) -> dict[s
             return {"kind": kind, "source_file": name, "error": str(exc)}
 
 
+@task(name="登记证据材料", **DB_TASK)  # type: ignore[call-overload]
+def evidence_task(db: str, inbox: str, run_id: str) -> dict[str, int]:
+    """Hash and register the case-file attachments under INBOX/evidence/<code or WZ-id>/ (counts only)."""
+    with session(db) as con:
+        return register_inbox_evidence(con, Path(inbox), run_id)
+
+
 def _registry(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, object]:
     """Network errors are retried inside the registry client; the task retries only on the database."""
     return run_registry(con, get_settings())
@@ -103,6 +113,7 @@ def _registry(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, object]:
 STAGES: dict[str, tuple[str, Callable[[duckdb.DuckDBPyConnection, str], dict[str, Any]]]] = {
     "keywords": ("敏感词筛查", run_keywords),
     "sentiment": ("线索舆情分析", run_sentiment),
+    "surveys": ("排查登记筛查", run_survey_screen),  # after keywords, which replaces the other rows
     "resolution": ("主体关联", run_resolution),
     "registry": ("工商信息查询", _registry),
     "scoring": ("风险评分", run_scoring),
@@ -210,13 +221,18 @@ def pipeline(
     run_id = begin_run(db, inbox)
     progress(f"开始运行 {run_id}")
     try:
+        progress("登记证据材料")
+        evidence = evidence_task(db, inbox, run_id)
         summary = _steps(db, files, out_dir, run_id, (workers, dask_address))
+        summary["evidence"] = evidence
         summary["recovered_runs"] = recovered
         progress("结束运行")
         end_run(db, run_id, summary)
     except BaseException as exc:
         abandon_run(db, run_id, exc)
         raise
+    progress("百日清零进度")
+    summary["campaign"] = campaign_progress_task(db)  # the week's progress table (Prefect artifact)
     create_markdown_artifact(
         run_summary_markdown(summary), key="fundrisk-run-summary", description="本次运行摘要"
     )

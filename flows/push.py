@@ -9,6 +9,7 @@ from typing import Any
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 
+from flows.campaign_tasks import brief_task
 from flows.pipeline import DB_TASK
 from fundrisk.publish import export
 from fundrisk.warehouse.db import session
@@ -23,11 +24,13 @@ def push_task(db: str, path: str, unit: str) -> dict[str, Any]:
 
 @flow(name="fundrisk-weekly-push", log_prints=False)
 def weekly_push(db: str, out_dir: str, unit: str) -> dict[str, Any]:
-    """Export what has not been pushed yet; an empty file means nothing new this week."""
+    """Export what has not been pushed yet (an empty file means nothing new this week), then the brief."""
     stamp = dt.date.today().strftime("%Y%m%d")
     result = push_task(db, str(Path(out_dir) / f"省推送_{stamp}.csv"), unit)
+    result["brief"] = brief_task(db, out_dir)["file"]  # 工作简报 of the week that just ended
     create_markdown_artifact(
-        f"# 每周省推送\n\n本次推送 {result['rows']} 家主体，文件：`{result['file']}`。",
+        f"# 每周省推送\n\n本次推送 {result['rows']} 家主体，文件：`{result['file']}`。"
+        f"\n\n本周工作简报：`{result['brief']}`。",
         key="fundrisk-weekly-push",
         description="每周省推送摘要",
     )

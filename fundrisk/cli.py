@@ -14,6 +14,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+import fundrisk.cli_dossier  # noqa: F401 — registers `fundrisk dossier` on the app
+from fundrisk import cli_campaign  # noqa: F401 — registers `campaign` and `brief` (issue 13)
 from fundrisk.cli_export import export_app
 from fundrisk.cli_support import (
     DbOption,
@@ -60,7 +62,7 @@ def ingest_command(
     kind: Annotated[
         str,
         typer.Argument(
-            help="数据类型：registrations | alerts | clues | provincial-list | inspections | actions"
+            help="数据类型：registrations | alerts | clues | provincial-list | inspections | actions | survey"
         ),
     ],
     paths: Annotated[list[Path], typer.Argument(help="一个或多个 CSV / XLSX / Parquet 文件")],
@@ -122,6 +124,10 @@ def print_run_summary(summary: dict[str, Any], db: Path) -> None:
             f"主体关联：{resolution['links']} 条记录已关联，{resolution['review']} 条待人工复核，"
             f"无照经营线索 {resolution['leads']} 个，关联风险主体 {resolution['relations']} 条",
             markup=False,
+        )
+    if (evidence := summary.get("evidence")) and evidence.get("files"):
+        out.print(
+            f"证据材料：{evidence['files']} 个文件，本次新登记 {evidence['registered']} 个", markup=False
         )
     out.print(f"数据库：{db}", markup=False)
     if summary["rows_quarantined"]:

@@ -67,3 +67,10 @@ def export_police_referrals(out_path: OutOption, unmask: UnmaskOption = False, d
 def export_warning_list(out_path: OutOption, db: DbOption = None) -> None:
     """风险提示名单（可公开）：名称、代码、地址与标准风险提示语。"""
     run_export("warning-list", out_path, db)
+
+
+@export_app.command("stability-list")
+@guarded
+def export_stability_list(out_path: OutOption, unmask: UnmaskOption = False, db: DbOption = None) -> None:
+    """涉稳群体/重点人员名单（推送公安分局、维稳办）：涉稳隐患高或出现跑路、无法兑付、聚集、上访等信号的主体。"""
+    run_export("stability-list", out_path, db, unmask=unmask)

@@ -9,7 +9,9 @@ from fundrisk.errors import BadInput
 from fundrisk.sources.readers import SUPPORTED
 
 # Reference data first, so later kinds can be linked against what is already known.
-KIND_ORDER = ("registrations", "provincial-list", "alerts", "clues", "inspections", "actions")
+KIND_ORDER = ("registrations", "provincial-list", "alerts", "clues", "survey", "inspections", "actions")
+# Folders besides INBOX/<kind>/ that hold a kind (grid workers name theirs in Chinese).
+FOLDER_ALIASES = {"survey": ("surveys", "排查登记")}
 
 
 @dataclass(frozen=True)
@@ -26,11 +28,11 @@ def discover(inbox: Path) -> list[InboxFile]:
         )
     found: list[InboxFile] = []
     for kind in KIND_ORDER:
-        folder = inbox / kind
-        if not folder.is_dir():
-            continue
-        for path in sorted(folder.iterdir()):
-            hidden = path.name.startswith((".", "~$"))
-            if path.is_file() and not hidden and path.suffix.lower() in SUPPORTED:
-                found.append(InboxFile(kind, path))
+        for folder in (inbox / name for name in (kind, *FOLDER_ALIASES.get(kind, ()))):
+            if not folder.is_dir():
+                continue
+            for path in sorted(folder.iterdir()):
+                hidden = path.name.startswith((".", "~$"))
+                if path.is_file() and not hidden and path.suffix.lower() in SUPPORTED:
+                    found.append(InboxFile(kind, path))
     return found

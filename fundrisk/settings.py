@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     dask_address: str | None = None  # tcp://host:8786 of a running `dask scheduler`
     dask_shared_dir: Path | None = None  # folder every worker sees at the same path; default temp dir
     dask_partitions: int = 0  # 0: two per local worker, 16 on an external cluster
+    campaign: Path | None = None  # a campaign.toml replacing the packaged 百日清零 default (issue 13)
 
     def memory_limit_bytes(self) -> int:
         """The memory budget in bytes (FUNDRISK_MEMORY_LIMIT, or a share of the machine)."""

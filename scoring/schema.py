@@ -58,6 +58,8 @@ FEATURE_SCHEMA: dict[str, pl.DataType] = {
     "inspected_on": pl.Date(),
     "confirmed_on": pl.Date(),
     "last_evidence_on": pl.Date(),
+    "survey_count": pl.Int64(),
+    "survey_flag_count": pl.Int64(),
     "as_of": pl.Date(),
 }
 

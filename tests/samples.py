@@ -122,6 +122,27 @@ VALID: dict[str, list[dict[str, str]]] = {
             "deadline": "2026-07-03",
         },
     ],
+    "survey": [
+        {
+            "survey_id": "PC2026-000001",
+            "surveyed_on": "2026-06-08",
+            "grid": "萌水镇第3网格",
+            "town": "萌水镇",
+            "address": "淄博市文昌湖区萌水镇萌山路8号",
+            "signboard": "鑫盛财富",
+            "uscc": U1,
+            "found": "发现理财宣传单页，承诺年化15%",
+            "reporter": "王网格",
+            "evidence": "PC2026-000001_门头.jpg;PC2026-000001_宣传单.jpg",
+        },
+        {
+            "survey_id": "PC2026-000002",
+            "surveyed_on": "2026年6月9日",
+            "grid": "萌水镇第3网格",
+            "address": "萌水镇萌山路10号",
+            "found": "无异常",
+        },
+    ],
 }
 
 

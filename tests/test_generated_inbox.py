@@ -20,6 +20,7 @@ def test_generated_inbox_ingests_cleanly(con, tmp_path, seed):
         "provincial-list",
         "inspections",
         "actions",
+        "survey",
     }
     for f in files:
         report = ingest_file(con, f.kind, f.path)

@@ -1,4 +1,4 @@
-"""Exports the analysts hand out: inspection list, province push, police referrals, warning list.
+"""Exports the analysts hand out: inspection list, province push, police referrals, warning list, stability list.
 
 `export(con, what, path, **options)` writes `.xlsx` or `.csv` by the suffix of `path` (CSV is UTF-8
 with BOM), masks personal numbers unless `unmask=True` (and then records a '导出未脱敏' ledger event),
@@ -24,6 +24,7 @@ from fundrisk.publish.inspection_list import write_inspection_list
 from fundrisk.publish.ledger import overdue_rectifications, record_unmasked_export, update_ledger
 from fundrisk.publish.police_referrals import write_police_referrals
 from fundrisk.publish.province_push import write_province_push
+from fundrisk.publish.stability_list import write_stability_list
 from fundrisk.publish.subjects import parse_tier
 from fundrisk.publish.warning_list import write_warning_list
 from fundrisk.publish.writers import export_format
@@ -41,18 +42,21 @@ WRITERS: dict[str, Callable[..., int]] = {
     "province-push": write_province_push,
     "police-referrals": write_police_referrals,
     "warning-list": write_warning_list,
+    "stability-list": write_stability_list,
 }
 OPTIONS: dict[str, set[str]] = {
     "inspection-list": {"min_tier", "run_id", "unmask", "town", "grid"},
     "province-push": {"unit", "run_id", "pushed_on", "unmask"},
     "police-referrals": {"run_id", "referred_on", "unmask"},
     "warning-list": {"run_id", "unmask"},
+    "stability-list": {"run_id", "unmask"},
 }
 LABELS = {
     "inspection-list": "现场核查重点机构名单",
     "province-push": "省监测中心推送名单",
     "police-referrals": "移送公安名单",
     "warning-list": "风险提示名单",
+    "stability-list": "涉稳群体重点人员名单",
 }
 
 

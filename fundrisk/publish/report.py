@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from fundrisk.campaign.report_section import progress_section
 from fundrisk.errors import BadInput
 from fundrisk.publish.ledger import overdue_rectifications
 from fundrisk.publish.subjects import TIERS
@@ -115,6 +116,7 @@ def build_report(con: duckdb.DuckDBPyConnection) -> str:
             overdue.select([c for c in overdue.columns if c in ("name", "event", "deadline", "days_overdue")])
         ),
     ]
+    parts += progress_section(con, _table)  # 百日清零 per town and grid (fundrisk/campaign)
     body = "\n".join(parts)
     return f"<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'><title>工作报告</title><style>{STYLE}</style></head><body>{body}</body></html>"
 

@@ -8,7 +8,12 @@ LICENSED_FI = (
     "(股份有限公司|有限责任公司|有限公司|公司)?.*(分行|支行|营业部|营业所|分公司|支公司|中心支公司|$)"
 )
 DISCLAIMER = "不得从事吸收存款"
-FEATURES_PARAMS: dict[str, object] = {"licensed_fi": LICENSED_FI, "disclaimer": DISCLAIMER}
+SURVEY_FLAG = 25  # a survey whose signboard or found-text screens at least this is flagged (需人工复核)
+FEATURES_PARAMS: dict[str, object] = {
+    "licensed_fi": LICENSED_FI,
+    "disclaimer": DISCLAIMER,
+    "survey_flag": SURVEY_FLAG,
+}
 
 # Every linked source record, for registered entities and for unregistered leads alike.
 SUBJECT_SOURCES = """
@@ -54,6 +59,28 @@ clue_agg AS (
     FROM subject_sources s
     JOIN clues c ON s.source_kind = 'clue' AND c.clue_id = s.source_id
     LEFT JOIN clue_signals g ON g.clue_id = c.clue_id
+    GROUP BY ALL
+)"""
+
+# Grid sweep records (排查登记) linked like clues; their signboard and found-text were screened like a
+# name and a text (fundrisk/campaign/survey_stage.py) and add to the subject's keyword evidence.
+SURVEY_AGG = """
+survey_agg AS (
+    SELECT s.subject_kind, s.subject_id,
+        count(*) AS survey_count,
+        count(*) FILTER (WHERE k.keyword_score >= $survey_flag) AS survey_flag_count,
+        max(k.keyword_score) AS survey_keyword_score,
+        coalesce(sum(h.hits), 0)::BIGINT AS survey_lexicon_hits,
+        coalesce(sum(h.nine), 0)::BIGINT AS survey_nine_hits,
+        string_agg('排查登记' || v.survey_id || '：' || k.reason, '；' ORDER BY k.keyword_score DESC, v.survey_id)
+            FILTER (WHERE k.keyword_score >= $survey_flag AND k.reason IS NOT NULL) AS survey_reason
+    FROM subject_sources s
+    JOIN surveys v ON s.source_kind = 'survey' AND v.survey_id = s.source_id
+    LEFT JOIN keyword_scores k ON k.subject_kind = 'survey' AND k.subject_id = v.survey_id
+    LEFT JOIN (
+        SELECT subject_id, count(*) AS hits, count(*) FILTER (WHERE category = '条例第九条禁用字样') AS nine
+        FROM keyword_hits WHERE subject_kind = 'survey' GROUP BY subject_id
+    ) h ON h.subject_id = v.survey_id
     GROUP BY ALL
 )"""
 
@@ -117,7 +144,9 @@ registered AS (
 
 LEADS = """
 lead_rows AS (
-    SELECT 'lead' AS subject_kind, l.lead_id AS subject_id, l.name, '无照经营' AS entity_type,
+    SELECT 'lead' AS subject_kind, l.lead_id AS subject_id,
+        coalesce(l.name, '无门头场所（' || coalesce(l.address_key, l.lead_id) || '）') AS name,
+        '无照经营' AS entity_type,
         NULL::VARCHAR AS status, NULL::VARCHAR AS industry, l.town, l.address_key AS address,
         NULL::DOUBLE AS registered_capital_wan, NULL::DATE AS established_on, FALSE AS is_licensed_fi,
         0::BIGINT AS keyword_score, 0::BIGINT AS nine_term_hits, 0::BIGINT AS lexicon_hits,
@@ -133,9 +162,14 @@ lead_rows AS (
 
 # Composed only of the module's constant CTEs; values travel as named parameters (FEATURES_PARAMS).
 FEATURES_SQL = f"""
-WITH {SUBJECT_SOURCES}, {ALERT_AGG}, {CLUE_AGG}, {AS_OF}, {REGISTERED}, {LEADS},
+WITH {SUBJECT_SOURCES}, {ALERT_AGG}, {CLUE_AGG}, {SURVEY_AGG}, {AS_OF}, {REGISTERED}, {LEADS},
 subjects AS (SELECT * FROM registered UNION ALL BY NAME SELECT * FROM lead_rows)
-SELECT s.*,
+SELECT s.* REPLACE (
+        greatest(s.keyword_score, coalesce(v.survey_keyword_score, 0)) AS keyword_score,
+        s.lexicon_hits + coalesce(v.survey_lexicon_hits, 0) AS lexicon_hits,
+        s.nine_term_hits + coalesce(v.survey_nine_hits, 0) AS nine_term_hits,
+        nullif(concat_ws('；', s.keyword_reason, v.survey_reason), '') AS keyword_reason
+    ),
     coalesce(a.alert_count, 0) AS alert_count,
     coalesce(a.single_payer_alerts, 0) AS single_payer_alerts,
     coalesce(a.payer_count, 0) AS payer_count,
@@ -150,10 +184,13 @@ SELECT s.*,
     c.claimed_participants, c.claimed_amount_yuan::DOUBLE AS claimed_amount_yuan, c.clue_negativity,
     c.stability_terms, coalesce(c.stability_signal, 0)::DOUBLE AS stability_signal,
     greatest(a.last_alert_on, c.last_clue_on) AS last_evidence_on,
+    coalesce(v.survey_count, 0) AS survey_count,
+    coalesce(v.survey_flag_count, 0) AS survey_flag_count,
     (s.subject_id IN (SELECT uscc FROM provincial_list WHERE uscc IS NOT NULL)) AS on_provincial_list,
     o.as_of
 FROM subjects s
 CROSS JOIN as_of o
 LEFT JOIN alert_agg a USING (subject_kind, subject_id)
 LEFT JOIN clue_agg c USING (subject_kind, subject_id)
+LEFT JOIN survey_agg v USING (subject_kind, subject_id)
 """  # noqa: S608

@@ -27,7 +27,7 @@ def registrations_frame(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 
 def sources_frame(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """Alerts (account holder) and clues (named subject) as one frame of records to link."""
+    """Alerts (account holder), clues (named subject) and surveys (signboard) as one frame to link."""
     alerts = read(
         con,
         "SELECT 'alert' AS source_kind, alert_id AS source_id, account_name AS name, uscc, "
@@ -38,7 +38,14 @@ def sources_frame(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
         "SELECT 'clue' AS source_kind, clue_id AS source_id, subject_name AS name, subject_uscc AS uscc, "
         "subject_address AS address, town, grid, NULL::VARCHAR AS holder_id FROM clues",
     )
-    return pl.concat([alerts.cast(SOURCE_SCHEMA), clues.cast(SOURCE_SCHEMA)])  # type: ignore[arg-type]
+    # Grid sweep records (排查登记): the signboard names the premise, the address places it.
+    surveys = read(
+        con,
+        "SELECT 'survey' AS source_kind, survey_id AS source_id, signboard AS name, uscc, address, town, "
+        "grid, NULL::VARCHAR AS holder_id FROM surveys",
+    )
+    frames = [alerts, clues, surveys]
+    return pl.concat([f.cast(SOURCE_SCHEMA) for f in frames])  # type: ignore[arg-type]
 
 
 def clue_contexts(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:

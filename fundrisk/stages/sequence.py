@@ -9,6 +9,7 @@ from typing import Any
 
 import duckdb
 
+from fundrisk.campaign.survey_stage import run_survey_screen
 from fundrisk.settings import Settings
 from fundrisk.stages.keywords import run_keywords
 from fundrisk.stages.registry import run_registry
@@ -21,6 +22,7 @@ def run_stages(con: duckdb.DuckDBPyConnection, run_id: str, settings: Settings) 
     return {
         "keywords": run_keywords(con, run_id),
         "sentiment": run_sentiment(con, run_id),
+        "surveys": run_survey_screen(con, run_id),
         "resolution": run_resolution(con, run_id),
         "registry": run_registry(con, settings),
         "scoring": run_scoring(con, run_id),

@@ -11,12 +11,14 @@ import polars as pl
 from fundrisk.synth import writer
 from fundrisk.synth.alerts import build_alerts
 from fundrisk.synth.clues import build_clues, make_leads
+from fundrisk.synth.evidence import write_evidence
 from fundrisk.synth.followups import build_inspections, build_provincial
 from fundrisk.synth.offenders import apply_priors, apply_repeaters, repeat_table
 from fundrisk.synth.plan import FIN, Plan, make_plan
 from fundrisk.synth.registry import ScopePool, build_chunk, uscc_for
 from fundrisk.synth.registry_snapshot import SNAPSHOT_NAME, build_records, write_records
 from fundrisk.synth.schemes import SCHEME_NAMES
+from fundrisk.synth.surveys import build_surveys
 from fundrisk.synth.truth import README
 from fundrisk.synth.unique_names import unique_names
 
@@ -128,6 +130,7 @@ def generate(out: Path, entities: int = 3000, seed: int = 7) -> GeneratedSummary
         "provincial-list",
         "inspections",
         "actions",
+        "survey",
         "truth",
         "registry",
     ):
@@ -164,6 +167,12 @@ def generate(out: Path, entities: int = 3000, seed: int = 7) -> GeneratedSummary
         paths["clues"] = writer.write_csv(clue_zh, out / "clues" / "clues.csv")
     else:
         paths["clues"] = writer.write_xlsx(clue_zh, out / "clues" / "clues.xlsx", "线索")
+    surveys = build_surveys(np.random.Generator(np.random.PCG64([seed, 5])), out, leads, entities)
+    survey_zh = writer.zh(surveys.rows, writer.SURVEY_ZH)
+    if surveys.rows.height > CLUES_XLSX_MAX:
+        paths["survey"] = writer.write_csv(survey_zh, out / "survey" / "排查登记.csv")
+    else:
+        paths["survey"] = writer.write_xlsx(survey_zh, out / "survey" / "排查登记.xlsx", "排查登记")
     paths["registry_snapshot"] = out / "registry" / SNAPSHOT_NAME
     rows = {
         "registrations": n_reg,
@@ -173,6 +182,7 @@ def generate(out: Path, entities: int = 3000, seed: int = 7) -> GeneratedSummary
         "provincial-list": provincial.height,
         "inspections": inspections.height,
         "actions": actions.height,
+        "survey": surveys.rows.height,
     }
 
     truth = out / "truth"
@@ -185,6 +195,9 @@ def generate(out: Path, entities: int = 3000, seed: int = 7) -> GeneratedSummary
         "alert_links": alert_links,
         "unregistered": unreg,
         "repeat_offenders": repeat_table(plan, specials),
+        "surveys": surveys.truth,
+        "survey_grids": surveys.grids,
+        "evidence": write_evidence(out, specials, clue_links, alert_links, seed),  # INBOX/evidence/<id>/
     }
     for name, frame in truth_frames.items():
         paths[f"truth/{name}"] = writer.write_csv(frame, truth / f"{name}.csv")

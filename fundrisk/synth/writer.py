@@ -58,6 +58,18 @@ CLUE_ZH = {
     "town": "所属镇街",
     "grid": "网格",
 }
+SURVEY_ZH = {
+    "survey_id": "排查编号",
+    "surveyed_on": "排查日期",
+    "town": "所属镇街",
+    "grid": "网格",
+    "address": "经营地址",
+    "signboard": "门头名称",
+    "uscc": "统一社会信用代码",
+    "found": "发现情况",
+    "reporter": "排查人",
+    "evidence": "附件",
+}
 PROVINCIAL_ZH = {"uscc": "统一社会信用代码", "name": "企业名称", "listed_on": "推送日期", "level": "风险等级"}
 
 

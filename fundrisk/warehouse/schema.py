@@ -29,6 +29,11 @@ CREATE TABLE IF NOT EXISTS ingested_files (
     rows_quarantined BIGINT NOT NULL, rows_updated BIGINT NOT NULL, ingest_id VARCHAR NOT NULL,
     run_id VARCHAR, ingested_at TIMESTAMP NOT NULL, PRIMARY KEY (sha256, kind)
 );
+CREATE TABLE IF NOT EXISTS evidence_files (
+    subject_id VARCHAR NOT NULL, file_name VARCHAR NOT NULL, sha256 VARCHAR NOT NULL,
+    size_bytes BIGINT NOT NULL, media_type VARCHAR, path VARCHAR, registered_at TIMESTAMP NOT NULL,
+    modified_at TIMESTAMP, note VARCHAR, run_id VARCHAR, PRIMARY KEY (subject_id, sha256)
+);
 CREATE TABLE IF NOT EXISTS quarantine (
     kind VARCHAR NOT NULL, source_file VARCHAR NOT NULL, line BIGINT, reason VARCHAR NOT NULL,
     raw VARCHAR, ingest_id VARCHAR NOT NULL, quarantined_at TIMESTAMP NOT NULL
@@ -62,7 +67,7 @@ CREATE TABLE IF NOT EXISTS entity_relations (
 );
 CREATE TABLE IF NOT EXISTS clue_signals (
     clue_id VARCHAR NOT NULL, negativity DOUBLE, money_related BOOLEAN, stability DOUBLE,
-    stability_terms VARCHAR, reason VARCHAR, sentiment_version VARCHAR, run_id VARCHAR
+    stability_terms VARCHAR, reason VARCHAR, sentiment_version VARCHAR, run_id VARCHAR, money_prob DOUBLE
 );
 CREATE TABLE IF NOT EXISTS runs (
     run_id VARCHAR PRIMARY KEY, started_at TIMESTAMP NOT NULL, finished_at TIMESTAMP,
@@ -146,6 +151,7 @@ ADDED_COLUMNS: list[tuple[str, str, str]] = [
     ("runs", "hostname", "VARCHAR"),
     ("runs", "process_started", "TIMESTAMP"),
     ("runs", "note", "VARCHAR"),
+    ("clue_signals", "money_prob", "DOUBLE"),
 ]
 
 
