@@ -249,3 +249,21 @@ def test_names_evaluation_meets_issue_12_goals_on_the_report_half() -> None:
     assert (headline["ban_ordinary"] or 0) <= 0.02 and (headline["ban_licensed"] or 0) <= 0.02
     by_source = {r["source"]: r for r in rows}
     assert by_source["银行业金融机构法人"]["禁止使用"] == "0.0%"
+
+
+def test_whole_column_ngram_logits_equal_scikit_learn() -> None:
+    """The polars n-gram path gives scikit-learn's HashingVectorizer logits, batch edges and odd text included."""
+    import numpy as np
+
+    import enrichers.keywords_model as km
+
+    model = load_model()
+    assert model is not None
+    names = ["鑫盛财富管理", "某某  投资\t\t咨询", "", "ABC理财", "Ä", "高新区张三便利店", "聚宝盆众筹"] * 30
+    prepared = pl.Series(names).to_frame("n").select(km.prepare_names(pl.col("n"))).to_series().to_list()
+    old, km.BATCH = km.BATCH, 17  # force many batches, one of them partial
+    try:
+        fast = model.decision(prepared)
+    finally:
+        km.BATCH = old
+    assert np.allclose(fast, model.decision_sklearn(prepared), rtol=0, atol=1e-12)
