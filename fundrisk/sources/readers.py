@@ -1,16 +1,23 @@
 """Read an input file into a frame of raw strings, whatever its format or encoding.
 
-CSV bytes are decoded in Python (UTF-8 first, then GB18030) because polars reads only UTF-8.
+The encoding is found by decoding the file in blocks (UTF-8 first, then GB18030) without keeping the
+text; polars then reads a UTF-8 file straight from disk, and a GB18030 file from a UTF-8 copy written
+block by block, so a province's registrations are never held as bytes, text and frame at once.
 The fast path is polars' CSV reader; a file it refuses (ragged rows, stray quotes) is re-read
 with the csv module so that every record is either a row or a parse reject — nothing is lost.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
 import json
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +27,7 @@ from fundrisk.errors import BadInput
 
 LINE = "__line"
 SUPPORTED = {".csv", ".txt", ".xlsx", ".parquet"}
+BLOCK = 1 << 22  # bytes decoded at a time while finding a file's encoding
 
 
 @dataclass(frozen=True)
@@ -43,18 +51,51 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def decode(data: bytes, name: str) -> tuple[str, str]:
-    """Text and encoding name; UTF-8 (with or without BOM) is tried before GB18030."""
-    candidates = ["utf-8-sig"] if data.startswith(b"\xef\xbb\xbf") else ["utf-8", "gb18030"]
-    for encoding in candidates:
+def _blocks(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as handle:
+        yield from iter(lambda: handle.read(BLOCK), b"")
+
+
+def sniff_encoding(path: Path) -> tuple[str, bool]:
+    """(encoding, has non-blank content) of a text file, decoded block by block and never kept whole.
+
+    Same rules as decode(): UTF-8 (with or without BOM) before GB18030; a NUL byte means binary content.
+    """
+    with path.open("rb") as handle:
+        bom = handle.read(3) == b"\xef\xbb\xbf"
+    for encoding in ["utf-8-sig"] if bom else ["utf-8", "gb18030"]:
+        decoder = codecs.getincrementaldecoder(encoding)()
+        content = False
         try:
-            text = data.decode(encoding)
+            for block in _blocks(path):
+                if b"\x00" in block:
+                    raise BadInput(
+                        f"文件「{path.name}」编码无法识别或含有二进制内容，请另存为 UTF-8 或 GB18030 编码的 CSV"
+                    )
+                content = bool(decoder.decode(block).strip()) or content
+            content = bool(decoder.decode(b"", final=True).strip()) or content
         except UnicodeDecodeError:
             continue
-        if "\x00" in text:
-            break
-        return text, encoding
-    raise BadInput(f"文件「{name}」编码无法识别或含有二进制内容，请另存为 UTF-8 或 GB18030 编码的 CSV")
+        return encoding, content
+    raise BadInput(f"文件「{path.name}」编码无法识别或含有二进制内容，请另存为 UTF-8 或 GB18030 编码的 CSV")
+
+
+@contextmanager
+def utf8_source(path: Path, encoding: str) -> Iterator[Path]:
+    """The file itself when it is UTF-8, else a temporary UTF-8 copy written block by block."""
+    if encoding.startswith("utf-8"):
+        yield path
+        return
+    handle, name = tempfile.mkstemp(suffix=".csv", prefix=".fundrisk-utf8-")
+    try:
+        decoder = codecs.getincrementaldecoder(encoding)()
+        with os.fdopen(handle, "wb") as out:
+            for block in _blocks(path):
+                out.write(decoder.decode(block).encode("utf-8"))
+            out.write(decoder.decode(b"", final=True).encode("utf-8"))
+        yield Path(name)
+    finally:
+        Path(name).unlink(missing_ok=True)
 
 
 def _empty_rejects() -> pl.DataFrame:
@@ -70,9 +111,9 @@ def _check_headers(headers: list[str], name: str) -> None:
         raise BadInput(f"文件「{name}」没有表头行，请确认第一行是列名")
 
 
-def _read_csv_fast(text: str) -> pl.DataFrame:
+def _read_csv_fast(source: Path) -> pl.DataFrame:
     return pl.read_csv(
-        io.BytesIO(text.encode("utf-8")),
+        source,
         infer_schema=False,
         has_header=True,
         raise_if_empty=False,
@@ -121,12 +162,14 @@ def _dedupe(headers: list[str]) -> list[str]:
 
 
 def read_csv(path: Path) -> RawTable:
-    text, encoding = decode(path.read_bytes(), path.name)
-    if not text.strip():
+    encoding, content = sniff_encoding(path)
+    if not content:
         raise BadInput(f"文件「{path.name}」是空文件")
     try:
-        frame = _read_csv_fast(text)
+        with utf8_source(path, encoding) as source:
+            frame = _read_csv_fast(source)
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError, pl.exceptions.ShapeError):
+        text = path.read_text(encoding=encoding)  # the slow path needs the text; such files are rare
         frame, rejects = _read_csv_tolerant(text, path.name)
         return RawTable(frame, rejects, encoding)
     _check_headers(frame.columns, path.name)
