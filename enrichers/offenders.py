@@ -176,7 +176,7 @@ def _brand_ties(frame: pl.DataFrame, ids: pl.DataFrame, keyed: pl.DataFrame, rul
     ).with_columns(pl.len().over("brand").alias("brand_n"))
     prior = usable.join(ids, on="uscc", how="semi").rename({"uscc": "related_uscc"})
     block = ["industry", "town"]
-    in_block = brand_ties(
+    in_block = _per_town(
         usable.select("uscc", "core", "brand", *block), prior.select("related_uscc", "brand", *block), block
     )
     tied = (
@@ -192,6 +192,18 @@ def _brand_ties(frame: pl.DataFrame, ids: pl.DataFrame, keyed: pl.DataFrame, rul
         .agg(pl.col("brand_n").first())
         .select("uscc", "related_uscc", pl.col("relation").alias("tie"), (base * rare).alias("w"))
     )
+
+
+def _per_town(new: pl.DataFrame, prior: pl.DataFrame, block: list[str]) -> pl.DataFrame:
+    """brand_ties one town at a time: the town is part of the block, so the result is the same, and the
+    masked variants of a province's brands never sit in memory at once."""
+    towns = new.partition_by("town", as_dict=True)
+    parts = [
+        brand_ties(towns[key], group, block)
+        for key, group in prior.partition_by("town", as_dict=True).items()
+        if key in towns and key[0] is not None
+    ]
+    return pl.concat(parts) if parts else brand_ties(new.clear(), prior.clear(), block)
 
 
 def _combine(ties: pl.DataFrame, rules: TieRules) -> pl.DataFrame:
