@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+from scipy import sparse
 from sklearn.feature_extraction.text import HashingVectorizer
 
 from enrichers.normalize import normalize_text
@@ -137,18 +138,21 @@ def _batch_logits(texts: pl.Series, weights: pl.DataFrame) -> np.ndarray:
         dtype=np.int64,
         count=distinct.height,
     )
-    per_bucket = (
-        grams.join(distinct.with_columns(pl.Series("bucket", buckets)), on="gram")
-        .group_by("doc", "bucket")
-        .agg(pl.len().cast(pl.Float64).alias("count"))
-        .join(weights, on="bucket", how="left")
+    located = grams.join(distinct.with_columns(pl.Series("bucket", buckets)), on="gram")
+    # Summed per (text, bucket) as scikit-learn does (colliding n-grams add up), then L2-normalised.
+    x = sparse.csr_matrix(
+        (
+            np.ones(located.height),
+            (located["doc"].to_numpy(), located["bucket"].to_numpy()),
+        ),
+        shape=(docs.height, N_FEATURES),
     )
-    per_doc = per_bucket.group_by("doc").agg(
-        (pl.col("count") * pl.col("w").fill_null(0.0)).sum().alias("dot"),
-        (pl.col("count") ** 2).sum().sqrt().alias("norm"),
-    )
-    logits = docs.select("doc").join(per_doc, on="doc", how="left").sort("doc")
-    return logits.select((pl.col("dot") / pl.col("norm")).fill_null(0.0).fill_nan(0.0)).to_series().to_numpy()
+    x.sum_duplicates()
+    norm = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
+    dense = np.zeros(N_FEATURES)
+    dense[weights["bucket"].to_numpy()] = weights["w"].to_numpy()
+    dot = np.asarray(x @ dense).ravel()
+    return np.divide(dot, norm, out=np.zeros_like(dot), where=norm > 0)
 
 
 def train(names: list[str], labels: np.ndarray, meta: dict[str, object], c: float = 4.0) -> NgramModel:
