@@ -79,8 +79,14 @@ class NgramModel:
 
     def predict_proba(self, names: pl.Series) -> np.ndarray:
         """Probability that each raw name resembles a collapsed P2P operator's name."""
-        prepared = names.to_frame("n").select(prepare_names(pl.col("n"))).to_series().to_list()
-        return 1.0 / (1.0 + np.exp(-self.decision(prepared)))
+        prepared = names.to_frame("n").select(prepare_names(pl.col("n")).alias("p"))
+        # Each distinct prepared name is scored once (signboards and registered names repeat after the
+        # province prefix and legal form are cut).
+        distinct = prepared.unique("p", maintain_order=True)
+        logits = self.decision(distinct["p"].to_list())
+        scored = distinct.with_columns(pl.Series("logit", logits, dtype=pl.Float64))
+        joined = prepared.join(scored, on="p", how="left", maintain_order="left", nulls_equal=True)
+        return 1.0 / (1.0 + np.exp(-joined["logit"].to_numpy()))
 
     def top_ngrams(self, name: str, k: int = 3) -> list[tuple[str, float]]:
         """The k character n-grams of one name that push its score up the most."""
