@@ -57,17 +57,23 @@ def write_ingest(
     # Identifiers come from ident() (schema whitelist) and the kinds spec; every value is bound or a frame.
     try:
         with transaction(con):
+            # The changed rows go straight into history (no temporary copy of a province's file), and the
+            # current table takes them back from there by this file's ingest id.
             con.execute(
-                f"""CREATE OR REPLACE TEMP TABLE _changed AS SELECT i.* FROM incoming i
+                f"""INSERT INTO {history} BY NAME SELECT i.* FROM incoming i
                 WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.record_key = i.record_key AND {same})"""  # noqa: S608
             )
-            in_changed = "WHERE record_key IN (SELECT record_key FROM _changed)"
-            updated = scalar(con, f"SELECT count(*) FROM {table} {in_changed}")  # noqa: S608
-            restated = loaded.height - scalar(con, "SELECT count(*) FROM _changed")
-            con.execute(f"INSERT INTO {history} BY NAME SELECT * FROM _changed")  # noqa: S608
+            mine = f"SELECT record_key FROM {history} WHERE ingest_id = ?"  # noqa: S608
+            changed = scalar(con, f"SELECT count(*) FROM ({mine})", [record.ingest_id])  # noqa: S608
+            restated = loaded.height - changed
+            in_mine = f"FROM {table} WHERE record_key IN ({mine})"  # noqa: S608
+            updated = scalar(con, f"SELECT count(*) {in_mine}", [record.ingest_id])
             if updated:
-                con.execute(f"DELETE FROM {table} {in_changed}")  # noqa: S608
-            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _changed")  # noqa: S608
+                con.execute(f"DELETE {in_mine}", [record.ingest_id])
+            con.execute(
+                f"INSERT INTO {table} BY NAME SELECT * FROM {history} WHERE ingest_id = ?",  # noqa: S608
+                [record.ingest_id],
+            )
             con.execute("INSERT INTO quarantine BY NAME SELECT * FROM rejected")
             row = [record.sha256, record.kind, record.source_file, record.path, record.encoding]
             counts = [loaded.height + quarantine.height, loaded.height, quarantine.height, updated]
@@ -76,7 +82,6 @@ def write_ingest(
                 [*row, *counts, record.ingest_id, record.run_id, now],
             )
     finally:
-        con.execute("DROP TABLE IF EXISTS _changed")
         con.unregister("incoming")
         con.unregister("rejected")
     return updated, restated
