@@ -2,7 +2,7 @@
 
 For each size, a district is generated (alerts and clues at the generator's rates), then a child process
 (so its peak memory is its own) ingests the inbox into a fresh DuckDB file and runs every stage the flow
-runs (keywords, clue sentiment, resolution, registry, scoring, ledger, the daily exports), timing each.
+runs (keywords, clue sentiment, survey screen, resolution, registry, scoring, ledger, the daily exports), timing each.
 DuckDB's own `read_csv` of the same registrations file is timed in the same child as the floor no
 pipeline can beat; the ratio says how far above that floor the whole run is.
 
@@ -31,6 +31,7 @@ def child(inbox: Path, db: Path, out: Path) -> None:
 
     import duckdb
 
+    from fundrisk.campaign.survey_stage import run_survey_screen
     from fundrisk.inbox import discover
     from fundrisk.ingest import ingest_file
     from fundrisk.publish import update_ledger
@@ -65,6 +66,7 @@ def child(inbox: Path, db: Path, out: Path) -> None:
     stages = [
         ("keywords", lambda: run_keywords(con, run_id)),
         ("sentiment", lambda: run_sentiment(con, run_id)),
+        ("survey screen", lambda: run_survey_screen(con, run_id)),
         ("resolution", lambda: run_resolution(con, run_id)),
         ("registry", lambda: run_registry(con, settings)),
         ("scoring", lambda: run_scoring(con, run_id)),
