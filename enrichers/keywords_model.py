@@ -68,9 +68,8 @@ class NgramModel:
 
     def decision(self, prepared: list[str]) -> np.ndarray:
         """Raw logits for already prepared names (whole-column; equal to the HashingVectorizer path)."""
-        return hashed_ngram_logits(pl.Series("text", prepared, dtype=pl.String), self.indices, self.coef) + (
-            self.intercept
-        )
+        texts = pl.Series("text", prepared, dtype=pl.String)
+        return hashed_ngram_logits(texts, self._dense()) + self.intercept
 
     def decision_sklearn(self, prepared: list[str]) -> np.ndarray:
         """The same logits through scikit-learn's vectorizer: the reference the fast path is tested against."""
@@ -112,18 +111,17 @@ class NgramModel:
 BATCH = 200_000  # texts per batch: the exploded n-grams of a batch stay a few hundred MB
 
 
-def hashed_ngram_logits(texts: pl.Series, indices: np.ndarray, coef: np.ndarray) -> np.ndarray:
-    """x · w for HashingVectorizer(analyzer="char", ngram_range=NGRAM_RANGE, alternate_sign=False, norm="l2").
+def hashed_ngram_logits(texts: pl.Series, weights: np.ndarray) -> np.ndarray:
+    """x · weights (dense, N_FEATURES) for HashingVectorizer(analyzer="char", ngram_range=NGRAM_RANGE, alternate_sign=False, norm="l2").
 
     scikit-learn builds every n-gram of every text in Python; here the n-grams are exploded and counted in
     polars, in batches, and only the distinct n-grams are hashed (murmurhash3_32, seed 0, as scikit-learn).
     """
-    weights = pl.DataFrame({"bucket": indices.astype(np.int64), "w": coef.astype(np.float64)})
     parts = [_batch_logits(texts.slice(i, BATCH), weights) for i in range(0, texts.len(), BATCH)]
     return np.concatenate(parts) if parts else np.zeros(0)
 
 
-def _batch_logits(texts: pl.Series, weights: pl.DataFrame) -> np.ndarray:
+def _batch_logits(texts: pl.Series, weights: np.ndarray) -> np.ndarray:
     from sklearn.utils import murmurhash3_32
 
     low, high = NGRAM_RANGE
@@ -155,9 +153,7 @@ def _batch_logits(texts: pl.Series, weights: pl.DataFrame) -> np.ndarray:
     )
     x.sum_duplicates()
     norm = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
-    dense = np.zeros(N_FEATURES)
-    dense[weights["bucket"].to_numpy()] = weights["w"].to_numpy()
-    dot = np.asarray(x @ dense).ravel()
+    dot = np.asarray(x @ weights).ravel()
     return np.divide(dot, norm, out=np.zeros_like(dot), where=norm > 0)
 
 

@@ -45,9 +45,8 @@ class RawTable:
 
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+    for block in _blocks(path):
+        digest.update(block)
     return digest.hexdigest()
 
 
@@ -59,8 +58,11 @@ def _blocks(path: Path) -> Iterator[bytes]:
 def sniff_encoding(path: Path) -> tuple[str, bool]:
     """(encoding, has non-blank content) of a text file, decoded block by block and never kept whole.
 
-    Same rules as decode(): UTF-8 (with or without BOM) before GB18030; a NUL byte means binary content.
+    UTF-8 (with or without BOM) is tried before GB18030; a NUL byte means binary content.
     """
+    unreadable = BadInput(
+        f"文件「{path.name}」编码无法识别或含有二进制内容，请另存为 UTF-8 或 GB18030 编码的 CSV"
+    )
     with path.open("rb") as handle:
         bom = handle.read(3) == b"\xef\xbb\xbf"
     for encoding in ["utf-8-sig"] if bom else ["utf-8", "gb18030"]:
@@ -69,15 +71,13 @@ def sniff_encoding(path: Path) -> tuple[str, bool]:
         try:
             for block in _blocks(path):
                 if b"\x00" in block:
-                    raise BadInput(
-                        f"文件「{path.name}」编码无法识别或含有二进制内容，请另存为 UTF-8 或 GB18030 编码的 CSV"
-                    )
+                    raise unreadable  # binary content: no encoding will do
                 content = bool(decoder.decode(block).strip()) or content
             content = bool(decoder.decode(b"", final=True).strip()) or content
         except UnicodeDecodeError:
             continue
         return encoding, content
-    raise BadInput(f"文件「{path.name}」编码无法识别或含有二进制内容，请另存为 UTF-8 或 GB18030 编码的 CSV")
+    raise unreadable
 
 
 @contextmanager

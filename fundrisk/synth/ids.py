@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-USCC_WEIGHTS = np.array([1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28], dtype=np.int64)
+from fundrisk.sources.parse import USCC_ALPHABET
+from fundrisk.sources.parse import USCC_WEIGHTS as _USCC_WEIGHTS
+
+USCC_WEIGHTS = np.array(_USCC_WEIGHTS, dtype=np.int64)  # the one GB 32100-2015 table, ingest checks with it
 ORG_WEIGHTS = np.array([3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
 ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
 AREA_CODE = "370306"

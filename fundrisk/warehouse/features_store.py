@@ -9,7 +9,7 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from fundrisk.warehouse.frames import read, replace_rows
+from fundrisk.warehouse.frames import replace_rows
 
 TABLE = "run_features"
 KEYS = ("run_id", "subject_kind", "subject_id")
@@ -38,14 +38,3 @@ def has_run_features(con: duckdb.DuckDBPyConnection, run_id: str) -> bool:
         return False
     rows = con.execute("SELECT count(*) FROM (SELECT 1 FROM run_features WHERE run_id = ? LIMIT 1)", [run_id])
     return bool(rows.fetchall()[0][0])
-
-
-def load_run_features(con: duckdb.DuckDBPyConnection, run_id: str) -> pl.DataFrame | None:
-    """The run's persisted features, or None when it has none (a database from before run_features)."""
-    present = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [TABLE]
-    ).fetchall()
-    if not present[0][0]:  # a read-only connection to an old file never ran the DDL
-        return None
-    frame = read(con, "SELECT * EXCLUDE (run_id) FROM run_features WHERE run_id = ?", [run_id])
-    return frame if frame.height else None

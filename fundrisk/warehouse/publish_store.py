@@ -116,7 +116,8 @@ def scored_rows(
     """Scores of a run at tier rank >= floor (or whose latest inspection concluded `conclusion`), joined
     in DuckDB with details, the run's persisted features and sources: only the kept rows leave the database.
     """
-    kept = [c for c in features if c in set(run_feature_columns(con))]
+    stored = set(run_feature_columns(con))
+    kept = [c for c in features if c in stored]
     cols = ", ".join(f'f."{c}"' for c in kept)
     rank = TIER_RANK_SQL.format(col="s.tier")
     sql = f"""
