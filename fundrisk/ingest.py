@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 from fundrisk.errors import BadInput
-from fundrisk.sources.readers import read_table, sha256_file
-from fundrisk.sources.spec import get_kind
+from fundrisk.sources.batches import NotStreamable, raw_batches
+from fundrisk.sources.readers import RawTable, read_table, sha256_file
+from fundrisk.sources.spec import KindSpec, get_kind
 from fundrisk.sources.validate import validate
-from fundrisk.warehouse.ingest_store import FileRecord, file_seen, write_ingest
+from fundrisk.warehouse.db import transaction
+from fundrisk.warehouse.ingest_store import FileRecord, file_seen, record_file, write_batch
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +52,11 @@ class IngestReport:
 def ingest_file(
     con: duckdb.DuckDBPyConnection, kind: str, path: Path, run_id: str | None = None
 ) -> IngestReport:
-    """Load one file of the given kind; raises BadInput when the file as a whole cannot be used."""
+    """Load one file of the given kind; raises BadInput when the file as a whole cannot be used.
+
+    A large CSV is validated and written batch by batch inside one transaction, so memory is bounded
+    by a batch while the file still lands whole or not at all.
+    """
     spec = get_kind(kind)
     path = Path(path)
     if not path.is_file():
@@ -57,13 +65,35 @@ def ingest_file(
     if file_seen(con, digest, kind):
         log.info("skip %s: already ingested", path.name)
         return IngestReport(kind, path.name, digest, skipped=True)
-    raw = read_table(path)
-    result = validate(raw, spec, path.name)
-    read, loaded, rejected = raw.rows_read, result.loaded.height, result.quarantine.height
-    if loaded + rejected != read:  # the invariant the analysts rely on; never silently break it
-        raise AssertionError(f"row count mismatch in {path.name}: {loaded}+{rejected}!={read}")
-    record = FileRecord(digest, kind, path.name, str(path.resolve()), raw.encoding, uuid.uuid4().hex, run_id)
-    updated, unchanged = write_ingest(con, spec, result.loaded, result.quarantine, record)
-    report = IngestReport(kind, path.name, digest, read, loaded, rejected, updated, rows_unchanged=unchanged)
+    ingest_id = uuid.uuid4().hex
+    try:
+        with raw_batches(path) as (encoding, batches):
+            record = FileRecord(digest, kind, path.name, str(path.resolve()), encoding, ingest_id, run_id)
+            counts = _store(con, spec, record, batches)
+    except NotStreamable:  # polars refused a record part-way: the tolerant whole-file reader decides
+        raw = read_table(path)
+        record = FileRecord(digest, kind, path.name, str(path.resolve()), raw.encoding, ingest_id, run_id)
+        counts = _store(con, spec, record, iter([raw]))
+    read, loaded, rejected, updated, unchanged = counts
     log.info("ingested %s: read=%d loaded=%d quarantined=%d", path.name, read, loaded, rejected)
-    return report
+    return IngestReport(kind, path.name, digest, read, loaded, rejected, updated, rows_unchanged=unchanged)
+
+
+def _store(
+    con: duckdb.DuckDBPyConnection, spec: KindSpec, record: FileRecord, batches: Iterator[RawTable]
+) -> tuple[int, int, int, int, int]:
+    """Validate and write every batch in one transaction; (read, loaded, quarantined, updated, restated)."""
+    read = loaded = rejected = updated = unchanged = 0
+    seen = pl.DataFrame(schema={"record_key": pl.Utf8, "line": pl.Int64})
+    with transaction(con):
+        for raw in batches:
+            result = validate(raw, spec, record.source_file, seen)
+            rows, ok, bad = raw.rows_read, result.loaded.height, result.quarantine.height
+            if ok + bad != rows:  # the invariant the analysts rely on; never silently break it
+                raise AssertionError(f"row count mismatch in {record.source_file}: {ok}+{bad}!={rows}")
+            changed, restated = write_batch(con, spec, result.loaded, result.quarantine, record)
+            read, loaded, rejected = read + rows, loaded + ok, rejected + bad
+            updated, unchanged = updated + changed, unchanged + restated
+            seen = pl.concat([seen, result.loaded.select("record_key", "line")])
+        record_file(con, record, read, loaded, rejected, updated)
+    return read, loaded, rejected, updated, unchanged

@@ -89,10 +89,12 @@ def _reasons(col: ColumnSpec, message: str | None) -> list[pl.Expr]:
     return reasons
 
 
-def validate(raw: RawTable, spec: KindSpec, source_file: str) -> Validated:
+def validate(raw: RawTable, spec: KindSpec, source_file: str, seen: pl.DataFrame | None = None) -> Validated:
     """Split a raw table into loaded rows (canonical, typed) and quarantined rows.
 
     Three materialised steps — clean, parse, explain — so no parsed column is computed twice.
+    `seen` (record_key, line) holds the keys loaded from earlier batches of the same file: a repeat of
+    one of them is a within-file duplicate like a repeat inside this batch.
     """
     mapping, extras = map_headers(raw.frame.columns, spec)
     _require_columns(mapping, spec, source_file)
@@ -120,7 +122,7 @@ def validate(raw: RawTable, spec: KindSpec, source_file: str) -> Validated:
     typed = stage.select(
         "line", *spec.names, "extra", pl.when(reason.str.len_chars() > 0).then(reason).alias("reason")
     )
-    typed = _flag_duplicates(typed, spec)
+    typed = _flag_duplicates(typed, spec, seen)
     loaded = typed.filter(pl.col("reason").is_null()).select(
         *spec.names,
         "extra",
@@ -167,7 +169,7 @@ def _record_key(spec: KindSpec) -> pl.Expr:
     return pl.concat_str(parts, separator="|")
 
 
-def _flag_duplicates(typed: pl.DataFrame, spec: KindSpec) -> pl.DataFrame:
+def _flag_duplicates(typed: pl.DataFrame, spec: KindSpec, seen: pl.DataFrame | None) -> pl.DataFrame:
     """Later repeats of a key among otherwise valid rows are quarantined, naming the first line."""
     key = _record_key(spec)
     valid = pl.col("reason").is_null()
@@ -177,6 +179,16 @@ def _flag_duplicates(typed: pl.DataFrame, spec: KindSpec) -> pl.DataFrame:
         pl.when(valid).then(pl.int_range(pl.len()).over("__key", valid)).alias("__rank"),
         pl.when(valid).then(pl.col("line").min().over("__key", valid)).alias("__first"),
     )
+    if seen is not None and seen.height:
+        earlier = seen.select(pl.col("record_key").alias("__key"), pl.col("line").alias("__earlier"))
+        ranked = ranked.join(earlier, on="__key", how="left", maintain_order="left")
+        ranked = ranked.with_columns(
+            pl.when(valid & pl.col("__earlier").is_not_null())
+            .then(pl.lit(1))
+            .otherwise(pl.col("__rank"))
+            .alias("__rank"),
+            pl.coalesce("__earlier", "__first").alias("__first"),
+        ).drop("__earlier")
     duplicate = valid & (pl.col("__rank") > 0)
     message = pl.concat_str(
         pl.lit(f"文件内重复：{labels}与第"), pl.col("__first").cast(pl.Utf8), pl.lit("行相同")
