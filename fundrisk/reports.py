@@ -1,9 +1,21 @@
-"""Run summaries: plain dicts of counts for the CLI, the `runs` table and Prefect artifacts."""
+"""Run summaries: plain dicts of counts for the CLI, the `runs` table and Prefect artifacts.
+
+The Prefect artifact is what an official sees in the UI: it is dated, and names kinds in Chinese.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+from fundrisk.sources.spec import KINDS
+
+
+def kind_label(kind: str) -> str:
+    """工商登记 for registrations; an unknown kind stays as it is."""
+    spec = KINDS.get(kind)
+    return spec.label if spec is not None else kind
 
 
 def summarise_ingest(run_id: str, reports: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -33,10 +45,12 @@ def summarise_ingest(run_id: str, reports: Sequence[Mapping[str, Any]]) -> dict[
     }
 
 
-def run_summary_markdown(summary: Mapping[str, Any]) -> str:
-    """The Prefect artifact an analyst sees in the UI after each run."""
+def run_summary_markdown(summary: Mapping[str, Any], when: dt.datetime | None = None) -> str:
+    """The Prefect artifact an analyst sees in the UI after each run, titled by when it was written."""
     lines = [
-        f"# 运行摘要 {summary['run_id']}",
+        f"# 运行摘要 {when or dt.datetime.now():%Y-%m-%d %H:%M}",
+        "",
+        f"运行编号 {summary['run_id']}。",
         "",
         f"文件 {summary['files']} 个（跳过已导入 {summary['files_skipped']} 个），"
         f"读取 {summary['rows_read']} 行，入库 {summary['rows_loaded']} 行，隔离 {summary['rows_quarantined']} 行。",
@@ -45,7 +59,9 @@ def run_summary_markdown(summary: Mapping[str, Any]) -> str:
         "|---|---:|---:|---:|---:|",
     ]
     for kind, c in sorted(summary["per_kind"].items()):
-        lines.append(f"| {kind} | {c['read']} | {c['loaded']} | {c['quarantined']} | {c['skipped']} |")
+        lines.append(
+            f"| {kind_label(kind)} | {c['read']} | {c['loaded']} | {c['quarantined']} | {c['skipped']} |"
+        )
     keywords = summary.get("keywords")
     if keywords:
         lines.append(
@@ -69,5 +85,5 @@ def run_summary_markdown(summary: Mapping[str, Any]) -> str:
             lines.append(f"\n新增高风险主体：{'、'.join(scoring['new_high_risk'][:20])}")
         lines.append(f"\n模型校准：{scoring['calibration'].get('note', '')}")
     for bad in summary["rejected_files"]:
-        lines.append(f"\n- 无法导入：{bad['kind']}/{bad['file']} — {bad['error']}")
+        lines.append(f"\n- 无法导入：{kind_label(bad['kind'])}/{bad['file']} — {bad['error']}")
     return "\n".join(lines)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import nbformat
@@ -31,4 +32,7 @@ def test_analyst_notebook_executes(tmp_path, monkeypatch):
         if cell.cell_type == "code"
         for output in cell.get("outputs", [])
     )
-    assert "高风险" in text and "uscc" in text and "R-nb" in text
+    assert "高风险" in text and "统一社会信用代码" in text and "R-nb" in text
+    # Codes and explain's keys are shown in Chinese (issue 14): 登记主体, not registration; no English keys.
+    assert "登记主体" in text and "风险因素" in text
+    assert not re.search(r"\b(registration|lead|uscc|reasons|scored_at|days_overdue)\b", text)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -165,7 +166,9 @@ def test_report_and_exports_use_the_newest_run(history: dict[str, object], tmp_p
     con = connect(history["db"])
     html = build_report(con)
     assert f"运行编号 {RUN_C}" in html
-    assert html.index(f"{RUN_A} 高风险") < html.index(f"{RUN_B} 高风险") < html.index(f"{RUN_C} 高风险")
+    history = html[html.index("三、历次运行") : html.index("四、处置进展")]  # by start time, labelled by date
+    assert history.index(RUN_A) < history.index(RUN_B) < history.index(RUN_C)
+    assert re.search(r"<td>20\d\d-\d\d-\d\d \d\d:\d\d(:\d\d)?</td>", history)
     export(con, "inspection-list", tmp_path / "list.xlsx")
     summary = list(openpyxl.load_workbook(tmp_path / "list.xlsx")["汇总"].iter_rows(values_only=True))
     assert any(r[0] == "运行批次" and r[1] == RUN_C for r in summary)

@@ -5,6 +5,8 @@ text; polars then reads a UTF-8 file straight from disk, and a GB18030 file from
 block by block, so a province's registrations are never held as bytes, text and frame at once.
 The fast path is polars' CSV reader; a file it refuses (ragged rows, stray quotes) is re-read
 with the csv module so that every record is either a row or a parse reject — nothing is lost.
+A title block above the header is skipped (fundrisk/sources/headers.py finds the header row), and every
+sheet of a workbook whose header fits is read; told the kind, a header that does not fit says why.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import csv
 import hashlib
 import io
 import json
+import logging
 import os
 import tempfile
 from collections.abc import Iterator
@@ -24,9 +27,14 @@ from pathlib import Path
 import polars as pl
 
 from fundrisk.errors import BadInput
+from fundrisk.sources.headers import SCAN_ROWS, best_header_row, known_headers, mismatch_message
+from fundrisk.sources.spec import KindSpec
+from fundrisk.sources.workbook import ROW, dedupe_headers, read_workbook
 
+log = logging.getLogger(__name__)
 LINE = "__line"
 SUPPORTED = {".csv", ".txt", ".xlsx", ".parquet"}
+OLD_EXCEL = {".xls", ".et"}  # binary Excel/WPS workbooks: saved as .xlsx or CSV first
 BLOCK = 1 << 22  # bytes decoded at a time while finding a file's encoding
 
 
@@ -37,6 +45,7 @@ class RawTable:
     frame: pl.DataFrame
     rejects: pl.DataFrame  # line, reason, raw — records that could not be split into fields
     encoding: str
+    notes: tuple[str, ...] = ()  # Chinese lines for the analyst: sheets left out, a title block skipped
 
     @property
     def rows_read(self) -> int:
@@ -102,8 +111,8 @@ def _empty_rejects() -> pl.DataFrame:
     return pl.DataFrame(schema={"line": pl.Int64, "reason": pl.Utf8, "raw": pl.Utf8})
 
 
-def _with_lines(frame: pl.DataFrame) -> pl.DataFrame:
-    return frame.with_row_index(LINE, offset=2).with_columns(pl.col(LINE).cast(pl.Int64))
+def _with_lines(frame: pl.DataFrame, offset: int = 2) -> pl.DataFrame:
+    return frame.with_row_index(LINE, offset=offset).with_columns(pl.col(LINE).cast(pl.Int64))
 
 
 def _check_headers(headers: list[str], name: str) -> None:
@@ -111,30 +120,52 @@ def _check_headers(headers: list[str], name: str) -> None:
         raise BadInput(f"文件「{name}」没有表头行，请确认第一行是列名")
 
 
-def _read_csv_fast(source: Path) -> pl.DataFrame:
+def _read_csv_fast(source: Path, skip: int = 0) -> pl.DataFrame:
     return pl.read_csv(
         source,
         infer_schema=False,
         has_header=True,
         raise_if_empty=False,
+        skip_rows=skip,
     )
 
 
-def _read_csv_tolerant(text: str, name: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+def csv_header_line(path: Path, encoding: str, spec: KindSpec | None = None) -> int:
+    """Lines above the header (a title block): the first SCAN_ROWS records are read, never the file.
+
+    A streaming reader skips this many lines and numbers rows from it + 2, as `read_csv` does.
+    """
+    known = known_headers(spec)
+    starts: list[int] = []
+    rows: list[list[str]] = []
+    with path.open(encoding=encoding, newline="", errors="replace") as handle:
+        reader = csv.reader(handle)
+        try:
+            while len(rows) < SCAN_ROWS:
+                start = reader.line_num
+                rows.append(next(reader))
+                starts.append(start)
+        except (StopIteration, csv.Error):
+            pass
+    index, _ = best_header_row(rows, known) if rows else (0, 0)
+    return starts[index] if rows else 0
+
+
+def _read_csv_tolerant(text: str, name: str, skip: int = 0) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Slow path for files polars refuses: split with the csv module, set ragged records aside."""
     try:
         records = list(csv.reader(io.StringIO(text, newline="")))
     except csv.Error as exc:
         raise BadInput(f"文件「{name}」CSV 格式错误（{exc}），请检查引号是否成对") from None
-    if not records:
+    if len(records) <= skip:
         raise BadInput(f"文件「{name}」是空文件")
-    header, body = records[0], records[1:]
+    header, body = records[skip], records[skip + 1 :]
     _check_headers(header, name)
     width = len(header)
     good: list[list[str]] = []
     good_lines: list[int] = []
     bad: list[dict[str, object]] = []
-    for number, record in enumerate(body, start=2):
+    for number, record in enumerate(body, start=skip + 2):
         if not record:
             continue
         if len(record) == width:
@@ -143,47 +174,50 @@ def _read_csv_tolerant(text: str, name: str) -> tuple[pl.DataFrame, pl.DataFrame
         else:
             reason = f"字段数为{len(record)}，与表头的{width}列不一致（请检查分隔符或引号）"
             bad.append({"line": number, "reason": reason, "raw": json.dumps(record, ensure_ascii=False)})
-    names = _dedupe(header)
+    names = dedupe_headers(header)
     frame = pl.DataFrame(good, schema={n: pl.Utf8 for n in names}, orient="row")
     frame = frame.with_columns(pl.Series(LINE, good_lines, dtype=pl.Int64)).select(LINE, *names)
     rejects = pl.DataFrame(bad, schema=_empty_rejects().schema) if bad else _empty_rejects()
     return frame, rejects
 
 
-def _dedupe(headers: list[str]) -> list[str]:
-    seen: dict[str, int] = {}
-    out = []
-    for h in headers:
-        h = h.strip() or "列"
-        n = seen.get(h, 0)
-        seen[h] = n + 1
-        out.append(h if n == 0 else f"{h}_{n + 1}")
-    return out
+def _title_note(skip: int) -> tuple[str, ...]:
+    return (f"表头在第{skip + 1}行，上方的标题行已跳过",) if skip else ()
 
 
-def read_csv(path: Path) -> RawTable:
+def _fit(columns: list[str], spec: KindSpec | None, where: str) -> None:
+    """Told the kind, refuse a header without its required columns, saying what was found and what to change."""
+    message = mismatch_message([c for c in columns if c != LINE], spec, where) if spec else None
+    if message:
+        raise BadInput(message)
+
+
+def read_csv(path: Path, spec: KindSpec | None = None) -> RawTable:
     encoding, content = sniff_encoding(path)
     if not content:
         raise BadInput(f"文件「{path.name}」是空文件")
+    skip = csv_header_line(path, encoding, spec)
     try:
         with utf8_source(path, encoding) as source:
-            frame = _read_csv_fast(source)
+            frame = _read_csv_fast(source, skip)
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError, pl.exceptions.ShapeError):
         text = path.read_text(encoding=encoding)  # the slow path needs the text; such files are rare
-        frame, rejects = _read_csv_tolerant(text, path.name)
-        return RawTable(frame, rejects, encoding)
+        frame, rejects = _read_csv_tolerant(text, path.name, skip)
+        _fit(frame.columns, spec, f"文件「{path.name}」")
+        return RawTable(frame, rejects, encoding, _title_note(skip))
     _check_headers(frame.columns, path.name)
-    return RawTable(_with_lines(frame), _empty_rejects(), encoding)
+    _fit(frame.columns, spec, f"文件「{path.name}」")
+    return RawTable(_with_lines(frame, skip + 2), _empty_rejects(), encoding, _title_note(skip))
 
 
-def read_xlsx(path: Path) -> RawTable:
-    try:
-        frame = pl.read_excel(path, infer_schema_length=0, raise_if_empty=False)
-    except Exception as exc:  # fastexcel raises its own tree for corrupt workbooks
-        raise BadInput(f"文件「{path.name}」不是可读取的 Excel 工作簿（{type(exc).__name__}）") from None
-    _check_headers(frame.columns, path.name)
-    frame = frame.with_columns(pl.all().cast(pl.Utf8)).filter(~pl.all_horizontal(pl.all().is_null()))
-    return RawTable(_with_lines(frame), _empty_rejects(), "xlsx")
+def read_xlsx(path: Path, spec: KindSpec | None = None) -> RawTable:
+    """Every sheet whose header fits (rows of all of them are read), the header found below any title."""
+    book = read_workbook(path, spec)
+    _check_headers(book.frame.columns, path.name)
+    for note in book.notes:  # the caller shows them (RawTable.notes); a warning here would reach Prefect's
+        log.info("%s: %s", path.name, note)  # API handler outside any run and print a logging error
+    frame = book.frame.rename({ROW: LINE}).select(LINE, pl.exclude(LINE))
+    return RawTable(frame, _empty_rejects(), "xlsx", book.notes)
 
 
 def read_parquet(path: Path) -> RawTable:
@@ -198,15 +232,32 @@ def read_parquet(path: Path) -> RawTable:
     return RawTable(_with_lines(frame), _empty_rejects(), "parquet")
 
 
-def read_table(path: Path) -> RawTable:
-    """Dispatch by suffix; BadInput for a missing file or an unsupported format."""
+def read_table(path: Path, spec: KindSpec | None = None) -> RawTable:
+    """Dispatch by suffix; BadInput for a missing file or an unsupported format.
+
+    With the kind's spec the header row and sheets are matched against that kind, and a header
+    without its required columns is refused here with the headers found and the nearest names;
+    without it they are matched against every kind (validation then names what is missing).
+    """
     if not path.is_file():
         raise BadInput(f"找不到文件「{path}」")
     suffix = path.suffix.lower()
     if suffix in {".csv", ".txt"}:
-        return read_csv(path)
+        return read_csv(path, spec)
     if suffix == ".xlsx":
-        return read_xlsx(path)
+        return read_xlsx(path, spec)
     if suffix == ".parquet":
-        return read_parquet(path)
-    raise BadInput(f"不支持的文件格式「{suffix or path.name}」，请提供 CSV、XLSX 或 Parquet 文件")
+        raw = read_parquet(path)
+        _fit(raw.frame.columns, spec, f"文件「{path.name}」")
+        return raw
+    raise BadInput(unsupported_format(path))
+
+
+def unsupported_format(path: Path) -> str:
+    """Why a file cannot be read, and how to save it so that it can."""
+    suffix = path.suffix.lower()
+    if suffix in OLD_EXCEL:
+        return (
+            f"「{path.name}」是旧版 Excel 格式（{suffix}），请在 Excel 或 WPS 中另存为 .xlsx 或 CSV 后再导入"
+        )
+    return f"不支持的文件格式「{suffix or path.name}」，请提供 CSV、XLSX 或 Parquet 文件"
