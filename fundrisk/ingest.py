@@ -35,6 +35,7 @@ class IngestReport:
     rows_updated: int = 0
     skipped: bool = False
     rows_unchanged: int = 0  # rows restating their stored record: neither an update nor a new version
+    notes: tuple[str, ...] = ()  # what the reader decided for the analyst (sheets left out, title rows)
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -57,7 +58,8 @@ def ingest_file(
     A large CSV is validated and written batch by batch inside one transaction, so memory is bounded
     by a batch while the file still lands whole or not at all.
     """
-    spec = get_kind(kind)
+    spec = get_kind(kind)  # accepts the Chinese names; everything below records the canonical kind
+    kind = spec.kind
     path = Path(path)
     if not path.is_file():
         raise BadInput(f"找不到文件「{path}」")
@@ -67,23 +69,29 @@ def ingest_file(
         return IngestReport(kind, path.name, digest, skipped=True)
     ingest_id = uuid.uuid4().hex
     try:
-        with raw_batches(path) as (encoding, batches):
+        with raw_batches(path, spec) as (encoding, batches):
             record = FileRecord(digest, kind, path.name, str(path.resolve()), encoding, ingest_id, run_id)
-            counts = _store(con, spec, record, batches)
+            counts, notes = _store(con, spec, record, batches)
     except NotStreamable:  # polars refused a record part-way: the tolerant whole-file reader decides
-        raw = read_table(path)
+        raw = read_table(path, spec)
         record = FileRecord(digest, kind, path.name, str(path.resolve()), raw.encoding, ingest_id, run_id)
-        counts = _store(con, spec, record, iter([raw]))
+        counts, notes = _store(con, spec, record, iter([raw]))
     read, loaded, rejected, updated, unchanged = counts
     log.info("ingested %s: read=%d loaded=%d quarantined=%d", path.name, read, loaded, rejected)
-    return IngestReport(kind, path.name, digest, read, loaded, rejected, updated, rows_unchanged=unchanged)
+    return IngestReport(
+        kind, path.name, digest, read, loaded, rejected, updated, rows_unchanged=unchanged, notes=notes
+    )
 
 
 def _store(
     con: duckdb.DuckDBPyConnection, spec: KindSpec, record: FileRecord, batches: Iterator[RawTable]
-) -> tuple[int, int, int, int, int]:
-    """Validate and write every batch in one transaction; (read, loaded, quarantined, updated, restated)."""
+) -> tuple[tuple[int, int, int, int, int], tuple[str, ...]]:
+    """Validate and write every batch in one transaction.
+
+    Returns (read, loaded, quarantined, updated, restated) and the readers' notes.
+    """
     read = loaded = rejected = updated = unchanged = 0
+    notes: tuple[str, ...] = ()
     seen = pl.DataFrame(schema={"record_key": pl.Utf8, "line": pl.Int64})
     with transaction(con):
         for raw in batches:
@@ -95,5 +103,6 @@ def _store(
             read, loaded, rejected = read + rows, loaded + ok, rejected + bad
             updated, unchanged = updated + changed, unchanged + restated
             seen = pl.concat([seen, result.loaded.select("record_key", "line")])
+            notes = (*notes, *(note for note in raw.notes if note not in notes))
         record_file(con, record, read, loaded, rejected, updated)
-    return read, loaded, rejected, updated, unchanged
+    return (read, loaded, rejected, updated, unchanged), notes

@@ -96,3 +96,16 @@ def test_a_batch_that_fails_leaves_nothing_behind(registrations, tmp_path, monke
         ingest_file(con, "registrations", path)
     for table in ("registrations", "registrations_history", "quarantine", "ingested_files"):
         assert con.execute(f"SELECT count(*) FROM {table}").fetchall() == [(0,)], table
+
+
+def test_a_streamed_file_with_a_title_block_keeps_its_line_numbers(registrations, tmp_path, monkeypatch):
+    """The header is found below a title block in a streamed file, as in a file read whole."""
+    text = registrations.read_text(encoding="utf-8")
+    path = tmp_path / "registrations.csv"
+    path.write_text("文昌湖区工商登记（2026年11月）,,\n,,\n" + text, encoding="utf-8")
+    whole, expected = _ingest(path, False, monkeypatch, tmp_path / "whole.duckdb")
+    streamed, got = _ingest(path, True, monkeypatch, tmp_path / "stream.duckdb")
+    assert got == expected
+    assert streamed.rows_loaded == whole.rows_loaded == 300
+    reasons = [reason for _, reason, _ in got["quarantine"]]
+    assert any("与第5行相同" in reason for reason in reasons)  # the header is line 3 of the file

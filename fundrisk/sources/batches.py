@@ -3,7 +3,8 @@
 A city's or a province's registration file (1.4 GB at 3 million rows) is never held whole: polars
 scans it lazily and hands over `BATCH_ROWS` rows at a time, each with its file line numbers. Files
 under `STREAM_BYTES`, and every format but CSV, are read whole by `read_table` (with its title-row,
-sheet and tolerant-CSV handling): they are small by nature. A large CSV that polars refuses part-way
+sheet and tolerant-CSV handling): they are small by nature. A large CSV may still carry a title
+block above its header: the first records are looked at to find the header line. A large CSV that polars refuses part-way
 (a ragged record, a stray quote) raises `NotStreamable`, and the caller reads it whole instead.
 """
 
@@ -16,7 +17,15 @@ from pathlib import Path
 import polars as pl
 
 from fundrisk.errors import BadInput
-from fundrisk.sources.readers import LINE, RawTable, read_table, sniff_encoding, utf8_source
+from fundrisk.sources.readers import (
+    LINE,
+    RawTable,
+    csv_header_line,
+    read_table,
+    sniff_encoding,
+    utf8_source,
+)
+from fundrisk.sources.spec import KindSpec
 
 STREAM_BYTES = 64 << 20  # CSV files above this size are read in batches
 BATCH_ROWS = 250_000
@@ -36,21 +45,25 @@ def streams(path: Path) -> bool:
 
 
 @contextmanager
-def raw_batches(path: Path, rows: int | None = None) -> Iterator[tuple[str, Iterator[RawTable]]]:
+def raw_batches(
+    path: Path, spec: KindSpec | None = None, rows: int | None = None
+) -> Iterator[tuple[str, Iterator[RawTable]]]:
     """(encoding, batches) of a file; one batch holding the whole file when it does not stream."""
     if not streams(path):
-        raw = read_table(path)
+        raw = read_table(path, spec)
         yield raw.encoding, iter([raw])
         return
     encoding, content = sniff_encoding(path)
     if not content:
         raise BadInput(f"文件「{path.name}」是空文件")
     with utf8_source(path, encoding) as source:
-        yield encoding, _csv_batches(source, path.name, encoding, rows or BATCH_ROWS)
+        skip = csv_header_line(source, encoding if source == path else "utf-8", spec)
+        yield encoding, _csv_batches(source, path.name, encoding, rows or BATCH_ROWS, skip)
 
 
-def _csv_batches(source: Path, name: str, encoding: str, rows: int) -> Iterator[RawTable]:
-    scan = pl.scan_csv(source, infer_schema=False, has_header=True, raise_if_empty=False)
+def _csv_batches(source: Path, name: str, encoding: str, rows: int, skip: int = 0) -> Iterator[RawTable]:
+    """Batches of `rows` records below the header; lines are numbered as `read_csv` numbers them."""
+    scan = pl.scan_csv(source, infer_schema=False, has_header=True, raise_if_empty=False, skip_rows=skip)
     try:
         headers = scan.collect_schema().names()
     except pl.exceptions.PolarsError:
@@ -59,7 +72,7 @@ def _csv_batches(source: Path, name: str, encoding: str, rows: int) -> Iterator[
         raise BadInput(f"文件「{name}」没有表头行，请确认第一行是列名")
     if LINE in headers:
         raise NotStreamable(name)  # the whole-file reader reports the reserved column name
-    numbered = scan.with_row_index(LINE, offset=2).with_columns(pl.col(LINE).cast(pl.Int64))
+    numbered = scan.with_row_index(LINE, offset=skip + 2).with_columns(pl.col(LINE).cast(pl.Int64))
     try:
         for frame in numbered.collect_batches(chunk_size=rows):
             if frame.height:
