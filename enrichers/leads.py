@@ -18,25 +18,37 @@ def _spread(label: pl.Expr, key: str) -> pl.Expr:
     return pl.when(pl.col(key).is_null()).then(label).otherwise(label.min().over(key))
 
 
-def components(records: pl.DataFrame) -> pl.DataFrame:
-    """member, label: label is the smallest member of the record's component (shared core or address)."""
+def components(records: pl.DataFrame, merged: pl.DataFrame | None = None) -> pl.DataFrame:
+    """member, label: label is the smallest member of the record's component (shared core or address).
+
+    merged (member, group) joins the components of members an analyst decided are one operator
+    (fundrisk review import, 合并): members of one group spread their label like a shared core does."""
     frame = records.select(
         pl.concat_str("source_kind", pl.lit(":"), "source_id").alias("member"),
         pl.when(pl.col("core").str.len_chars() >= MIN_CORE_CHARS).then(pl.col("core")).alias("k_core"),
         pl.col("address_key").alias("k_addr"),
     ).with_columns(pl.col("member").alias("label"))
+    keys = ["k_core", "k_addr"]
+    if merged is not None and merged.height:
+        groups = merged.select("member", pl.col("group").alias("k_merge")).unique("member")
+        frame = frame.join(groups, on="member", how="left", maintain_order="left")
+        keys.append("k_merge")
     for _ in range(MAX_ROUNDS):
-        step = frame.with_columns(_spread(pl.col("label"), "k_core").alias("label")).with_columns(
-            _spread(pl.col("label"), "k_addr").alias("label")
-        )
+        step = frame
+        for key in keys:
+            step = step.with_columns(_spread(pl.col("label"), key).alias("label"))
         if step["label"].equals(frame["label"]):
             break
         frame = step
     return frame.select("member", "label")
 
 
-def group_leads(unmatched: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Leads (one per group of unlinked records sharing a name core or an address) and their members."""
+def group_leads(
+    unmatched: pl.DataFrame, merged: pl.DataFrame | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Leads (one per group of unlinked records sharing a name core or an address) and their members.
+
+    merged (member, group): see components()."""
     lead_schema = {
         "lead_id": pl.Utf8,
         "name": pl.Utf8,
@@ -51,7 +63,7 @@ def group_leads(unmatched: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     if unmatched.height == 0:
         return pl.DataFrame(schema=lead_schema), pl.DataFrame(schema=member_schema)
     records = unmatched.unique(["source_kind", "source_id"], keep="first").sort("source_kind", "source_id")
-    labels = components(records)
+    labels = components(records, merged)
     members = records.with_columns(
         pl.concat_str("source_kind", pl.lit(":"), "source_id").alias("member")
     ).join(labels, on="member")

@@ -110,6 +110,26 @@ def _small_blocks(frame: pl.DataFrame, key: str) -> pl.DataFrame:
     return frame.filter(pl.len().over(key) <= BLOCK_CAP)
 
 
+def _reviewed_pairs(
+    reviewed: pl.DataFrame | None, src: pl.DataFrame, reg: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(confirmed links as sid, uscc, method, score; rejected pairs as sid, uscc) of existing records."""
+    empty = pl.DataFrame(
+        schema={"source_kind": pl.Utf8, "source_id": pl.Utf8, "uscc": pl.Utf8, "decision": pl.Utf8}
+    )
+    pairs = (
+        (reviewed if reviewed is not None else empty)
+        .join(src.select("sid", "source_kind", "source_id"), on=["source_kind", "source_id"])
+        .join(reg.select("uscc"), on="uscc", how="semi")
+    )
+    confirmed = (
+        pairs.filter(pl.col("decision") == "confirm")
+        .unique("sid", keep="last", maintain_order=True)  # the caller orders by decision time
+        .select("sid", "uscc", pl.lit("review").alias("method"), pl.lit(1.0).alias("score"))
+    )
+    return confirmed, pairs.filter(pl.col("decision") == "reject").select("sid", "uscc")
+
+
 def _exact_pairs(src: pl.DataFrame, reg: pl.DataFrame) -> pl.DataFrame:
     keys = [("norm", "norm", "name"), ("core", "core", "core"), ("parent_norm", "norm", "branch")]
     keys.append(("core", "brand", "short_name"))
@@ -283,12 +303,21 @@ def _adjust_for_address(pairs: pl.DataFrame, src: pl.DataFrame, reg: pl.DataFram
     )
 
 
-def resolve(regs: pl.DataFrame, sources: pl.DataFrame, contexts: pl.DataFrame | None = None) -> Resolution:
+def resolve(
+    regs: pl.DataFrame,
+    sources: pl.DataFrame,
+    contexts: pl.DataFrame | None = None,
+    reviewed: pl.DataFrame | None = None,
+) -> Resolution:
     """Decide one registered entity per source record, or review, or unmatched.
 
-    contexts (source_kind, source_id, context) adds links to companies named inside clue text."""
+    contexts (source_kind, source_id, context) adds links to companies named inside clue text.
+    reviewed (source_kind, source_id, uscc, decision 'confirm' | 'reject') are an analyst's decisions
+    (fundrisk review import): a confirmed pair is the record's link (method 'review'), a rejected pair is
+    never a link nor a candidate again."""
     reg = prepare_registrations(regs)
     src = prepare_sources(sources)
+    confirmed, rejected = _reviewed_pairs(reviewed, src, reg)
     by_code = src.select("sid", "uscc").drop_nulls("uscc").join(reg.select("uscc"), on="uscc")
     code_links = by_code.with_columns(pl.lit("code").alias("method"), pl.lit(1.0).alias("score"))
     # The holder's ID of a personal account decides like a code does: it names the person, and a person
@@ -301,6 +330,15 @@ def resolve(regs: pl.DataFrame, sources: pl.DataFrame, contexts: pl.DataFrame | 
         "holder_id",
     )
     code_links = pl.concat([code_links.select("sid", "uscc", "method", "score"), by_holder])
+    if confirmed.height or rejected.height:  # an analyst's decisions decide like a code does
+        code_links = pl.concat(
+            [
+                code_links.join(rejected, on=["sid", "uscc"], how="anti").join(
+                    confirmed, on="sid", how="anti"
+                ),
+                confirmed,
+            ]
+        )
     rest = src.join(code_links.select("sid"), on="sid", how="anti")
     exact, premise = _exact_pairs(rest, reg), _premise_pairs(rest, reg)
     # A survey whose signboard names a registration exactly, or that stands at the only registration with
@@ -312,6 +350,8 @@ def resolve(regs: pl.DataFrame, sources: pl.DataFrame, contexts: pl.DataFrame | 
     open_ = rest.join(settled.select("sid").unique(), on="sid", how="anti")
     pairs = pl.concat([exact, _evidence_pairs(open_, reg), _fuzzy_pairs(open_, reg), premise])
     pairs = _person_accounts(pairs, rest, reg)
+    if rejected.height:
+        pairs = pairs.join(rejected, on=["sid", "uscc"], how="anti")
     pairs = _adjust_for_address(pairs, rest, reg)
     best = (
         # uscc last: equal candidates rank the same way every run (review lists stay stable)
@@ -336,6 +376,8 @@ def resolve(regs: pl.DataFrame, sources: pl.DataFrame, contexts: pl.DataFrame | 
     links = linked.join(keys, on="sid").select("source_kind", "source_id", "uscc", "method", "score")
     if contexts is not None:
         named = mention_links(contexts, reg).join(links, on=["source_kind", "source_id", "uscc"], how="anti")
+        refused = rejected.join(keys, on="sid").select("source_kind", "source_id", "uscc")
+        named = named.join(refused, on=["source_kind", "source_id", "uscc"], how="anti")
         links = pl.concat([links, named])
     review_out = (
         review.join(keys, on="sid")
@@ -348,6 +390,7 @@ def resolve(regs: pl.DataFrame, sources: pl.DataFrame, contexts: pl.DataFrame | 
             pl.col("reg_name").alias("candidate_name"),
             "score",
             pl.col("rank").cast(pl.Int32),
+            "method",
         )
     )
     # Everything not linked is unmatched (a lead candidate), including records also sent to review:

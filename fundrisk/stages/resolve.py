@@ -10,6 +10,7 @@ from enrichers.leads import group_leads
 from enrichers.names import with_name_keys
 from enrichers.offenders import flagged_entities, repeat_offenders
 from enrichers.resolve import resolve
+from fundrisk.review.feedback import lead_merge_groups, reviewed_links
 from fundrisk.stages.resolve_sources import clue_contexts, registrations_frame, sources_frame
 from fundrisk.warehouse.frames import read, replace_rows
 
@@ -17,8 +18,10 @@ from fundrisk.warehouse.frames import read, replace_rows
 def run_resolution(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, object]:
     """Recompute links, leads and relations from the current tables (cheap; inputs may have changed)."""
     regs = with_name_keys(registrations_frame(con))  # parsed once, shared by resolve and offenders
-    result = resolve(regs, sources_frame(con), clue_contexts(con))
-    leads, members = group_leads(result.unmatched)
+    # An analyst's decisions (fundrisk review import) are honoured: confirmed links used, rejected ones
+    # never proposed again, leads decided to be one operator merged.
+    result = resolve(regs, sources_frame(con), clue_contexts(con), reviewed_links(con))
+    leads, members = group_leads(result.unmatched, lead_merge_groups(con))
     flagged = flagged_entities(
         regs,
         read(con, "SELECT uscc, name FROM provincial_list"),

@@ -36,7 +36,8 @@ CREATE TABLE IF NOT EXISTS evidence_files (
 );
 CREATE TABLE IF NOT EXISTS quarantine (
     kind VARCHAR NOT NULL, source_file VARCHAR NOT NULL, line BIGINT, reason VARCHAR NOT NULL,
-    raw VARCHAR, ingest_id VARCHAR NOT NULL, quarantined_at TIMESTAMP NOT NULL
+    raw VARCHAR, ingest_id VARCHAR NOT NULL, quarantined_at TIMESTAMP NOT NULL,
+    resolution VARCHAR, resolved_by VARCHAR, resolved_at TIMESTAMP
 );
 CREATE TABLE IF NOT EXISTS keyword_hits (
     subject_kind VARCHAR NOT NULL, subject_id VARCHAR NOT NULL, field VARCHAR, term VARCHAR, category VARCHAR,
@@ -52,7 +53,15 @@ CREATE TABLE IF NOT EXISTS entity_links (
 );
 CREATE TABLE IF NOT EXISTS link_review (
     source_kind VARCHAR NOT NULL, source_id VARCHAR NOT NULL, subject_name VARCHAR, uscc VARCHAR,
-    candidate_name VARCHAR, score DOUBLE, rank INTEGER, run_id VARCHAR
+    candidate_name VARCHAR, score DOUBLE, rank INTEGER, run_id VARCHAR, method VARCHAR
+);
+-- A person's decision on a review queue (fundrisk review import); kept across runs. queue 'link':
+-- ref_kind/ref_id = the alert, clue or survey, target_id = the candidate uscc; 'lead': ref_id and
+-- target_id = two lead ids; 'quarantine': ref_kind = the input kind, ref_id = ingest_id, target_id = line.
+CREATE TABLE IF NOT EXISTS review_decisions (
+    queue VARCHAR NOT NULL, ref_kind VARCHAR NOT NULL, ref_id VARCHAR NOT NULL, target_id VARCHAR NOT NULL,
+    decision VARCHAR NOT NULL, note VARCHAR, outcome VARCHAR, reviewer VARCHAR NOT NULL,
+    decided_at TIMESTAMP NOT NULL, review_file VARCHAR, PRIMARY KEY (queue, ref_kind, ref_id, target_id)
 );
 CREATE TABLE IF NOT EXISTS leads (
     lead_id VARCHAR NOT NULL, name VARCHAR, core VARCHAR, address_key VARCHAR, town VARCHAR,
@@ -152,6 +161,11 @@ ADDED_COLUMNS: list[tuple[str, str, str]] = [
     ("runs", "process_started", "TIMESTAMP"),
     ("runs", "note", "VARCHAR"),
     ("clue_signals", "money_prob", "DOUBLE"),
+    ("link_review", "method", "VARCHAR"),
+    ("quarantine", "resolution", "VARCHAR"),
+    ("quarantine", "resolved_by", "VARCHAR"),
+    ("quarantine", "resolved_at", "TIMESTAMP"),
+    ("ledger_events", "actor", "VARCHAR"),
 ]
 
 

@@ -32,7 +32,7 @@ CREATE TABLE IF NOT EXISTS ledger_tiers (
 CREATE TABLE IF NOT EXISTS ledger_events (
     subject_kind VARCHAR NOT NULL, subject_id VARCHAR NOT NULL, event VARCHAR NOT NULL, event_on DATE,
     unit VARCHAR, deadline DATE, source VARCHAR NOT NULL, detail VARCHAR, run_id VARCHAR,
-    recorded_at TIMESTAMP
+    recorded_at TIMESTAMP, actor VARCHAR
 );
 CREATE TABLE IF NOT EXISTS pushes (
     uscc VARCHAR NOT NULL, tier VARCHAR NOT NULL, score DOUBLE, pushed_on DATE NOT NULL, file VARCHAR,
