@@ -12,7 +12,7 @@ from typing import Any
 
 import polars as pl
 
-from scoring.calibration import calibrate
+from scoring.calibration import Fitted, calibrate, fit
 from scoring.config import ScoringConfig, load_config
 from scoring.engine import SCORE_COLUMNS, factor_frame, finish, inspection_order, rule_scores
 from scoring.factors import FACTORS, LABELS, Anchors, factor_values, weights_table
@@ -24,6 +24,7 @@ __all__ = [
     "Anchors",
     "ScoringConfig",
     "ScoringResult",
+    "fit_calibration",
     "factor_values",
     "inspection_order",
     "load_config",
@@ -39,17 +40,36 @@ class ScoringResult:
     versions: dict[str, str | None] = field(default_factory=dict)
 
 
+def fit_calibration(labelled: pl.DataFrame, config: ScoringConfig | None = None) -> Fitted:
+    """The outcome calibration learnt from the subjects that carry an inspection conclusion.
+
+    Scoring a province in batches fits once on these rows (in population order) and hands the result
+    to `score_subjects(batch, fitted=…)`: every batch is then graded as the whole population would be.
+    """
+    config = config or load_config()
+    factors = factor_frame(labelled, config)
+    _, rule = rule_scores(factors, config)
+    return fit(factors, rule, labelled["inspection_conclusion"], config.calibration)
+
+
 def score_subjects(
-    features: pl.DataFrame, config: ScoringConfig | None = None, *, learn: bool = True
+    features: pl.DataFrame,
+    config: ScoringConfig | None = None,
+    *,
+    learn: bool = True,
+    fitted: Fitted | None = None,
 ) -> ScoringResult:
     """Grade every subject: factors -> rule score -> (optional) outcome-calibrated blend -> tier and reasons.
 
-    `learn=False` skips the calibration model (rule score only)."""
+    `learn=False` skips the calibration model (rule score only); `fitted` applies a calibration learnt
+    beforehand (fit_calibration) instead of learning from `features` itself."""
     config = config or load_config()
     factors = factor_frame(features, config)
     contributions, rule = rule_scores(factors, config)
     prob: pl.Series | None = None
-    if learn and "inspection_conclusion" in features.columns:
+    if learn and fitted is not None:
+        prob, report = fitted.predict(factors), fitted.report
+    elif learn and "inspection_conclusion" in features.columns:
         prob, report = calibrate(factors, rule, features["inspection_conclusion"], config.calibration)
     else:
         report = {

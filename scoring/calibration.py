@@ -12,6 +12,7 @@ beats the rule score's AUC on the same labelled rows; otherwise the rule score s
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -81,10 +82,34 @@ def cross_validate(
     }
 
 
+@dataclass(frozen=True)
+class Fitted:
+    """A calibration learnt once from the labelled rows and applied to any batch of subjects.
+
+    `model` is None when the rule score stands alone (too few labels, or the model did not win).
+    """
+
+    model: LogisticRegression | None
+    report: dict[str, Any]
+
+    def predict(self, factors: pl.DataFrame) -> pl.Series | None:
+        if self.model is None:
+            return None
+        prob = self.model.predict_proba(factors.to_numpy().astype(np.float64))[:, 1]
+        return pl.Series("model_prob", prob, dtype=pl.Float64)
+
+
 def calibrate(
     factors: pl.DataFrame, rule: pl.Series, conclusions: pl.Series, cal: Calibration
 ) -> tuple[pl.Series | None, dict[str, Any]]:
     """(model probability for every row when blended, else None; the report dict)."""
+    fitted = fit(factors, rule, conclusions, cal)
+    return fitted.predict(factors), fitted.report
+
+
+def fit(factors: pl.DataFrame, rule: pl.Series, conclusions: pl.Series, cal: Calibration) -> Fitted:
+    """Learn from the rows that carry a label; rows without one are ignored, so a frame of only the
+    labelled subjects (in the same order) gives the same model as the whole population."""
     y_all = labels_of(conclusions, cal.hidden_risk)
     mask = y_all >= 0
     y = y_all[mask]
@@ -108,7 +133,7 @@ def calibrate(
             f"核查结论不足（{int(mask.sum())}条，确认{pos}/未发现{neg}），"
             f"需至少{cal.min_labels}条且每类{cal.min_per_class}条，仅用规则评分"
         )
-        return None, report
+        return Fitted(None, report)
     x_all = factors.to_numpy().astype(np.float64)
     rule_all = rule.to_numpy().astype(np.float64)
     _, metrics = cross_validate(x_all[mask], y, rule_all[mask], cal)
@@ -117,10 +142,9 @@ def calibrate(
     report["model_version"] = _version(model, int(mask.sum()))
     if metrics["auc_model"] <= metrics["auc_rule"]:
         report["note"] = "模型交叉验证AUC未超过规则评分，仅用规则评分"
-        return None, report
+        return Fitted(None, report)
     report["blended"] = True
     report["note"] = (
         f"模型交叉验证AUC {metrics['auc_model']:.3f} 高于规则评分 {metrics['auc_rule']:.3f}，按α={cal.alpha}融合"
     )
-    prob = model.predict_proba(x_all)[:, 1]
-    return pl.Series("model_prob", prob, dtype=pl.Float64), report
+    return Fitted(model, report)

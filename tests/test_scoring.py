@@ -11,7 +11,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from scoring import FACTORS, inspection_order, load_config, score_subjects, weights_table
+from scoring import FACTORS, fit_calibration, inspection_order, load_config, score_subjects, weights_table
 from scoring.config import Outcomes, _validate
 from scoring.engine import tier_expr
 from scoring.schema import FEATURE_SCHEMA, feature_rows
@@ -423,3 +423,23 @@ def test_a_confirmed_case_stays_confirmed_after_a_later_recheck() -> None:
     scored = score_subjects(feature_rows([row]), learn=False).scores.row(0, named=True)
     assert scored["tier"] == "高风险"
     assert str(scored["reasons"]).startswith("现场核查结论：2025-06-02核查确认非法集资")
+
+
+def test_a_calibration_fitted_once_grades_batches_as_the_whole() -> None:
+    """Batches scored with the calibration learnt from the labelled rows equal one pass over all rows."""
+    features = _synthetic_labelled(400).with_columns(
+        pl.when(pl.int_range(pl.len()) % 3 == 0)
+        .then(None)
+        .otherwise(pl.col("inspection_conclusion"))
+        .alias("inspection_conclusion")
+    )
+    whole = score_subjects(features, NO_FLOORS)
+    assert whole.calibration["blended"] is True
+    fitted = fit_calibration(features.filter(pl.col("inspection_conclusion").is_not_null()), NO_FLOORS)
+    assert fitted.report == whole.calibration
+    batches = [
+        score_subjects(features.slice(i, 70), NO_FLOORS, fitted=fitted).scores for i in range(0, 400, 70)
+    ]
+    split = pl.concat(batches)
+    assert split.drop("model_prob").equals(whole.scores.drop("model_prob"))
+    assert (split["model_prob"] - whole.scores["model_prob"]).abs().max() < 1e-12  # type: ignore[operator]

@@ -8,39 +8,58 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from fundrisk.stages.features import build_features
-from fundrisk.warehouse.features_store import save_run_features
+from fundrisk.stages.features import drop_staged, stage_features, staged_labelled, staged_part
+from fundrisk.warehouse.features_store import append_run_features
 from fundrisk.warehouse.frames import append, read
 from fundrisk.warehouse.runs_store import previous_run
-from scoring import inspection_order, load_config, score_subjects
+from scoring import fit_calibration, inspection_order, load_config, score_subjects
 from scoring.engine import SCORE_COLUMNS
 
+PART_ROWS = 400_000  # subjects scored at a time: memory follows this, not the number of registrations
 
-def run_scoring(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
+
+def run_scoring(con: duckdb.DuckDBPyConnection, run_id: str, part_rows: int | None = None) -> dict[str, Any]:
     """Score from the current features; risk_scores and run_features keep one row per subject per run.
 
+    The features are staged in DuckDB and scored one hash partition at a time; the outcome calibration
+    is learnt once from the inspected subjects, so every partition is graded as the whole would be.
     The features are kept with the scores so that an export of this run later shows what it scored.
     """
-    features = build_features(con)
     config = load_config()  # tiers.toml names the tiers; the counts follow it
-    result = score_subjects(features, config)
-    ordered = inspection_order(result.scores)
-    rows = ordered.select(
-        pl.lit(run_id).alias("run_id"),
-        *SCORE_COLUMNS,
-        "expected_yield",
-        pl.lit(dt.datetime.now()).alias("scored_at"),
-    )
-    con.execute("DELETE FROM risk_scores WHERE run_id = ?", [run_id])
-    append(con, "risk_scores", rows)
-    save_run_features(con, run_id, features)
-    tiers = dict(rows.group_by("tier").len().iter_rows())
+    subjects = stage_features(con)
+    parts = max(1, -(-subjects // (part_rows or PART_ROWS)))
+    fitted = fit_calibration(staged_labelled(con), config)
+    scored_at = dt.datetime.now()
+    counts: dict[str, int] = {}
+    versions: dict[str, str | None] = {}
+    # No transaction around the batches: a large one is held in memory until it commits, and a run
+    # that dies here is redone from the DELETE below, which clears whatever this run wrote before.
+    try:
+        con.execute("DELETE FROM risk_scores WHERE run_id = ?", [run_id])
+        con.execute("DELETE FROM run_features WHERE run_id = ?", [run_id])
+        for part in range(parts):
+            features = staged_part(con, part, parts)
+            result = score_subjects(features, config, fitted=fitted)
+            rows = inspection_order(result.scores).select(
+                pl.lit(run_id).alias("run_id"),
+                *SCORE_COLUMNS,
+                "expected_yield",
+                pl.lit(scored_at).alias("scored_at"),
+            )
+            append(con, "risk_scores", rows)
+            append_run_features(con, run_id, features)
+            for tier, n in rows.group_by("tier").len().iter_rows():
+                counts[tier] = counts.get(tier, 0) + n
+            versions = result.versions
+            del features, result, rows
+    finally:
+        drop_staged(con)
     return {
-        "subjects": rows.height,
-        "tiers": {t.name: int(tiers.get(t.name, 0)) for t in config.tiers},
+        "subjects": subjects,
+        "tiers": {t.name: int(counts.get(t.name, 0)) for t in config.tiers},
         "new_high_risk": _new_high_risk(con, run_id),
-        "calibration": {k: v for k, v in result.calibration.items() if not isinstance(v, pl.Series)},
-        "versions": {k: v or "" for k, v in result.versions.items()},
+        "calibration": {k: v for k, v in fitted.report.items() if not isinstance(v, pl.Series)},
+        "versions": {k: v or "" for k, v in versions.items()},
     }
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from fundrisk.warehouse.frames import replace_rows
+from fundrisk.warehouse.frames import append
 
 TABLE = "run_features"
 KEYS = ("run_id", "subject_kind", "subject_id")
@@ -24,11 +24,11 @@ def run_feature_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [str(r[0]) for r in rows if r[0] not in KEYS]
 
 
-def save_run_features(con: duckdb.DuckDBPyConnection, run_id: str, features: pl.DataFrame) -> int:
-    """Replace the run's rows with the kept columns of `features` (a column it lacks stays null)."""
+def append_run_features(con: duckdb.DuckDBPyConnection, run_id: str, features: pl.DataFrame) -> int:
+    """Add one batch of the run's subjects (the caller cleared the run's rows first)."""
     kept = [c for c in run_feature_columns(con) if c in features.columns]
     frame = features.select(pl.lit(run_id).alias("run_id"), "subject_kind", "subject_id", *kept)
-    replace_rows(con, TABLE, frame, "run_id = ?", [run_id])
+    append(con, TABLE, frame)
     return frame.height
 
 
