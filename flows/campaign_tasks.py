@@ -15,6 +15,7 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
+from flows.steps import step
 from fundrisk.campaign.brief import parse_week, write_brief
 from fundrisk.campaign.progress import LABELS, campaign_progress, percent, week_by_town
 from fundrisk.errors import BadInput
@@ -44,7 +45,7 @@ def week_rows(db: str, today: dt.date) -> tuple[str, list[dict[str, Any]]]:
     return f"{iso.year}-W{iso.week:02d}（{monday:%Y-%m-%d} 至 {today:%Y-%m-%d}）", rows
 
 
-@task(name="记录百日清零进度", **TASK)
+@task(name=step("campaign"), **TASK)
 def campaign_progress_task(db: str) -> dict[str, Any]:
     """This week's progress per town as a Prefect table artifact; a campaign that cannot be read is logged."""
     try:
@@ -56,7 +57,7 @@ def campaign_progress_task(db: str) -> dict[str, Any]:
     return {"recorded": True, "week": week, "towns": len(rows) - 1}
 
 
-@task(name="生成工作简报", **TASK)
+@task(name=step("brief"), **TASK)
 def brief_task(db: str, out_dir: str, week: str | None = None) -> dict[str, str]:
     """The weekly brief of the last full week (or `week`) as 工作简报_<week>.docx in out_dir."""
     span = parse_week(week)

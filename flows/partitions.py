@@ -23,6 +23,7 @@ from prefect import flow, task, unmapped
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import TaskRunner
 
+from flows.steps import run_name, step
 from fundrisk.settings import Settings
 from fundrisk.stages.keywords import CLUE_SQL, REGISTRATION_SQL, keyword_rows
 from fundrisk.stages.sentiment import signal_rows
@@ -98,7 +99,7 @@ def _write(frame: pl.DataFrame, path: Path) -> None:
     os.replace(temp, path)
 
 
-@task(name="分区敏感词与舆情", task_run_name="分区{part}", **WORKER_TASK)
+@task(name=step("part-scan"), task_run_name=step("part-scan", "分区{part}"), **WORKER_TASK)
 def enrich_partition(root: str, part: int, run_id: str) -> dict[str, dict[str, Any]]:
     """One partition's keyword hits and scores and its clue signals, written as Parquet; counts only.
 
@@ -114,7 +115,7 @@ def enrich_partition(root: str, part: int, run_id: str) -> dict[str, dict[str, A
     return {"keywords": keywords, "sentiment": sentiment}
 
 
-@task(name="导出分区", **FLOW_TASK)
+@task(name=step("part-export"), **FLOW_TASK)
 def export_inputs(db: str, root: str, partitions: int) -> list[int]:
     """Both inputs as hashed Parquet partitions; returns the partition numbers that hold any row."""
     parts: set[int] = set()
@@ -125,7 +126,7 @@ def export_inputs(db: str, root: str, partitions: int) -> list[int]:
     return sorted(parts)
 
 
-@task(name="载入分区结果", **FLOW_TASK)
+@task(name=step("part-load"), **FLOW_TASK)
 def load_outputs(db: str, root: str, parts: list[int]) -> dict[str, int]:
     out = Path(root) / "out"
     loaded: dict[str, int] = {}
@@ -145,7 +146,11 @@ def _sum(counts: list[dict[str, Any]], version_key: str) -> dict[str, Any]:
     return total
 
 
-@flow(name="fundrisk-partitioned-enrichment", log_prints=False)
+def _partitions_run_name() -> str:
+    return run_name("分区筛查")
+
+
+@flow(name="fundrisk-partitioned-enrichment", flow_run_name=_partitions_run_name, log_prints=False)
 def partitioned_enrichment(db: str, run_id: str, partitions: int, root: str) -> dict[str, Any]:
     """Keyword scan and clue sentiment per partition on the task runner; the flow alone writes DuckDB."""
     try:

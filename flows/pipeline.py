@@ -5,10 +5,14 @@ and are not persisted. Tasks run one after another because the DuckDB file has o
 Dask cluster (FUNDRISK_DASK_ADDRESS or `--workers N`) the keyword and sentiment stages run per
 partition on it (flows/partitions.py). Every start first marks runs whose process died as failed;
 a run that raises is marked failed too, so the next run simply redoes what was not committed.
+
+In the Prefect UI every task is named by an ASCII stage key and its Chinese label (flows/steps.py),
+the flow run by the district and the time, and the progress lines are the run's log.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import shutil
 import sys
@@ -21,9 +25,11 @@ import duckdb
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.exceptions import MissingContextError
 from prefect.runtime import flow_run
 
 from flows.campaign_tasks import campaign_progress_task
+from flows.steps import STEPS, run_name, step
 from fundrisk import __version__
 from fundrisk.campaign.survey_stage import run_survey_screen
 from fundrisk.errors import BadInput, DatabaseBusy
@@ -64,12 +70,15 @@ DB_TASK = dict(
 )
 
 
-def progress(step: str) -> None:
-    """One plain line per step on stderr: the analyst sees where a long run is (and a test can act on it)."""
-    print(f"[{dt.datetime.now():%H:%M:%S}] {step}", file=sys.stderr, flush=True)
+def progress(line: str) -> None:
+    """One plain line per step on stderr (the analyst sees where a long run is, a test can act on it),
+    and the same line in the run's log, which the Prefect UI shows on the run page."""
+    print(f"[{dt.datetime.now():%H:%M:%S}] {line}", file=sys.stderr, flush=True)
+    with contextlib.suppress(MissingContextError):  # called outside a flow run
+        get_run_logger().info(line)
 
 
-@task(name="清理中断的运行", **DB_TASK)  # type: ignore[call-overload]
+@task(name=step("recover"), **DB_TASK)  # type: ignore[call-overload]
 def recover_runs(db: str) -> list[str]:
     """Mark runs whose process is gone as failed (and drop their half-written scores and partitions)."""
     with session(db) as con:
@@ -79,7 +88,7 @@ def recover_runs(db: str) -> list[str]:
     return dead
 
 
-@task(name="登记运行", **DB_TASK)  # type: ignore[call-overload]
+@task(name=step("begin"), **DB_TASK)  # type: ignore[call-overload]
 def begin_run(db: str, inbox: str) -> str:
     run_id = f"R{uuid.uuid4().hex[:12]}"
     with session(db) as con:
@@ -87,7 +96,7 @@ def begin_run(db: str, inbox: str) -> str:
     return run_id
 
 
-@task(name="导入文件", task_run_name="导入 {kind}/{name}", **DB_TASK)  # type: ignore[call-overload]
+@task(name=step("ingest"), task_run_name=step("ingest", "导入 {kind}/{name}"), **DB_TASK)  # type: ignore[call-overload]
 def ingest_task(db: str, kind: str, path: str, name: str, run_id: str) -> dict[str, object]:
     """One file; a file that cannot be used at all is reported, not fatal for the run."""
     with session(db) as con:
@@ -97,7 +106,7 @@ def ingest_task(db: str, kind: str, path: str, name: str, run_id: str) -> dict[s
             return {"kind": kind, "source_file": name, "error": str(exc)}
 
 
-@task(name="登记证据材料", **DB_TASK)  # type: ignore[call-overload]
+@task(name=step("evidence"), **DB_TASK)  # type: ignore[call-overload]
 def evidence_task(db: str, inbox: str, run_id: str) -> dict[str, int]:
     """Hash and register the case-file attachments under INBOX/evidence/<code or WZ-id>/ (counts only)."""
     with session(db) as con:
@@ -109,34 +118,38 @@ def _registry(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, object]:
     return run_registry(con, get_settings())
 
 
-# summary key → (step shown in the Prefect UI, plain function of (connection, run_id)), in flow order.
+# summary key and stage key (flows/steps.py) → (its label, plain function of (connection, run_id)), in order.
 STAGES: dict[str, tuple[str, Callable[[duckdb.DuckDBPyConnection, str], dict[str, Any]]]] = {
-    "keywords": ("敏感词筛查", run_keywords),
-    "sentiment": ("线索舆情分析", run_sentiment),
-    "surveys": ("排查登记筛查", run_survey_screen),  # after keywords, which replaces the other rows
-    "resolution": ("主体关联", run_resolution),
-    "registry": ("工商信息查询", _registry),
-    "scoring": ("风险评分", run_scoring),
-    "ledger": ("更新动态管理台账", update_ledger),
+    key: (STEPS[key], run)
+    for key, run in (
+        ("keywords", run_keywords),
+        ("sentiment", run_sentiment),
+        ("surveys", run_survey_screen),  # after keywords, which replaces the other rows
+        ("resolution", run_resolution),
+        ("registry", _registry),
+        ("scoring", run_scoring),
+        ("ledger", update_ledger),
+    )
 }
 
 
-@task(name="流水线步骤", task_run_name="{label}", **DB_TASK)  # type: ignore[call-overload]
+@task(name=step("stage"), task_run_name=step("{key}", "{label}"), **DB_TASK)  # type: ignore[call-overload]
 def stage_task(db: str, key: str, label: str, run_id: str) -> dict[str, Any]:
     """One enrichment, scoring or ledger step on its own connection (the file has one writer)."""
     with session(db) as con:
         return STAGES[key][1](con, run_id)
 
 
-@task(name="导出清单", **DB_TASK)  # type: ignore[call-overload]
+@task(name=step("publish"), **DB_TASK)  # type: ignore[call-overload]
 def publish_task(db: str, run_id: str, out_dir: str) -> dict[str, str]:
     """The daily lists; the provincial push has its own weekly flow (flows/push.py)."""
     return publish_daily(Path(db), run_id, Path(out_dir))
 
 
-@task(name="结束运行", **DB_TASK)  # type: ignore[call-overload]
+@task(name=step("finish"), **DB_TASK)  # type: ignore[call-overload]
 def end_run(db: str, run_id: str, summary: dict[str, Any]) -> None:
-    status = "success" if not summary["rejected_files"] else "partial"
+    partial = summary["rejected_files"] or summary.get("registry", {}).get("partial")  # enrichment incomplete
+    status = "success" if not partial else "partial"
     versions = {
         "fundrisk": __version__,
         "input_schema": SCHEMA_VERSION,
@@ -154,7 +167,7 @@ def abandon_run(db: str, run_id: str, exc: BaseException) -> None:
         with session(db) as con:
             fail_run(con, run_id, f"运行出错（{type(exc).__name__}），已标记为失败，下次运行将重新执行")
     except Exception:  # the original error is what matters; recover_runs catches the rest later
-        get_run_logger().warning("run %s could not be marked failed", run_id)
+        get_run_logger().warning("运行 %s 未能标记为失败，下次运行开始时会处理", run_id)
 
 
 def _steps(
@@ -199,7 +212,11 @@ def _partitioned(
         return dict(partitioned_enrichment.with_options(task_runner=runner)(db, run_id, partitions, root))
 
 
-@flow(name="fundrisk-pipeline", log_prints=False)
+def _pipeline_run_name() -> str:
+    return run_name("流水线")
+
+
+@flow(name="fundrisk-pipeline", flow_run_name=_pipeline_run_name, log_prints=False)
 def pipeline(
     inbox: str,
     db: str,
@@ -237,7 +254,7 @@ def pipeline(
         run_summary_markdown(summary), key="fundrisk-run-summary", description="本次运行摘要"
     )
     logger.info(
-        "run %s: %d files, %d rows loaded, %d quarantined",
+        "运行 %s 完成：文件 %d 个，入库 %d 行，隔离 %d 行",
         run_id,
         summary["files"],
         summary["rows_loaded"],

@@ -11,18 +11,23 @@ from prefect.artifacts import create_markdown_artifact
 
 from flows.campaign_tasks import brief_task
 from flows.pipeline import DB_TASK
+from flows.steps import run_name, step
 from fundrisk.publish import export
 from fundrisk.warehouse.db import session
 
 
-@task(name="生成省推送清单", **DB_TASK)  # type: ignore[call-overload]
+@task(name=step("push"), **DB_TASK)  # type: ignore[call-overload]
 def push_task(db: str, path: str, unit: str) -> dict[str, Any]:
     with session(db) as con:
         report = export(con, "province-push", Path(path), unit=unit)
     return {"file": str(report.path), "rows": report.rows}
 
 
-@flow(name="fundrisk-weekly-push", log_prints=False)
+def _push_run_name() -> str:
+    return run_name("每周省推送")
+
+
+@flow(name="fundrisk-weekly-push", flow_run_name=_push_run_name, log_prints=False)
 def weekly_push(db: str, out_dir: str, unit: str) -> dict[str, Any]:
     """Export what has not been pushed yet (an empty file means nothing new this week), then the brief."""
     stamp = dt.date.today().strftime("%Y%m%d")

@@ -6,46 +6,55 @@ Exit status: 0 success, 2 bad input or usage (one line saying what to fix), 1 an
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 import fundrisk.cli_dossier  # noqa: F401 — registers `fundrisk dossier` on the app
 from fundrisk import cli_campaign  # noqa: F401 — registers `campaign` and `brief` (issue 13)
 from fundrisk.cli_export import export_app
+from fundrisk.cli_review import print_quarantine_notes, review_app
 from fundrisk.cli_support import (
     DbOption,
+    JsonOption,
     app,
     err,
+    existing_folder_of,
     guarded,
     out,
+    parent_of_folder_exists,
     prepare_prefect,
+    print_json,
     resolve_db,
     say_error,
+    table,
 )
 from fundrisk.errors import BadInput
 from fundrisk.settings import get_settings
+from fundrisk.sources.spec import kinds_help
 
 app.add_typer(export_app, name="export")
+app.add_typer(review_app, name="review")
 
 
-def print_ingest_table(reports: Sequence[dict[str, Any]]) -> None:
-    table = Table(title="导入结果")
-    for header in ("类型", "文件", "读取", "入库", "更新", "隔离", "说明"):
-        table.add_column(header)
+def print_ingest_table(
+    reports: Sequence[dict[str, Any]], notes: dict[tuple[str, str], str] | None = None
+) -> None:
+    grid = table("导入结果", "类型", "文件", "读取", "入库", "更新", "隔离", "说明")
     for r in reports:
         if "error" in r:
-            table.add_row(r["kind"], r["source_file"], "-", "-", "-", "-", "无法导入")
+            grid.add_row(r["kind"], r["source_file"], "-", "-", "-", "-", "无法导入")
         elif r["skipped"]:
-            table.add_row(r["kind"], r["source_file"], "-", "-", "-", "-", "已导入过，跳过")
+            grid.add_row(r["kind"], r["source_file"], "-", "-", "-", "-", "已导入过，跳过")
         else:
             row = (r["rows_read"], r["rows_loaded"], r["rows_updated"], r["rows_quarantined"])
-            table.add_row(r["kind"], r["source_file"], *map(str, row), "")
-    out.print(table)
+            note = (notes or {}).get((r["sha256"], r["kind"]), "")  # 隔离 3 行：…（reasons and rows）
+            grid.add_row(r["kind"], r["source_file"], *map(str, row), note)
+    out.print(grid)
 
 
 def fail_on_rejected(reports: Sequence[dict[str, Any]]) -> None:
@@ -61,21 +70,21 @@ def fail_on_rejected(reports: Sequence[dict[str, Any]]) -> None:
 def ingest_command(
     kind: Annotated[
         str,
-        typer.Argument(
-            help="数据类型：registrations | alerts | clues | provincial-list | inspections | actions | survey"
-        ),
+        typer.Argument(help=f"数据类型，英文名或中文名均可：{kinds_help()}"),
     ],
     paths: Annotated[list[Path], typer.Argument(help="一个或多个 CSV / XLSX / Parquet 文件")],
     db: DbOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """导入一个或多个文件；不合格的行进入隔离表（quarantine）并注明原因。"""
     from rich.progress import track
 
     from fundrisk.ingest import ingest_file
+    from fundrisk.review.notes import file_notes
     from fundrisk.sources.spec import get_kind
     from fundrisk.warehouse.db import session
 
-    get_kind(kind)
+    kind = get_kind(kind).kind  # 工商登记 → registrations: files are recorded under the canonical kind
     reports: list[dict[str, Any]] = []
     with session(resolve_db(db)) as con:
         for path in track(paths, description="导入中…", console=err, transient=True):
@@ -83,7 +92,11 @@ def ingest_command(
                 reports.append(ingest_file(con, kind, path).as_dict())
             except BadInput as exc:
                 reports.append({"kind": kind, "source_file": path.name, "error": str(exc)})
-    print_ingest_table(reports)
+        notes = file_notes(con, reports)
+    if as_json:
+        print_json({"files": [{**r, "note": notes.get((r.get("sha256"), r["kind"]), "")} for r in reports]})
+    else:
+        print_ingest_table(reports, notes)
     fail_on_rejected(reports)
 
 
@@ -91,29 +104,37 @@ def run_pipeline(
     inbox: Path, db: Path, out_dir: Path | None = None, workers: int | None = None
 ) -> dict[str, Any]:
     """Run the Prefect flow in-process against the local ephemeral API (Dask only when asked for)."""
-    from fundrisk.inbox import discover
+    from fundrisk import prefect_lifecycle
+    from fundrisk.inbox import scan
+    from fundrisk.warehouse.db import run_lock, session
 
-    discover(inbox)  # fail fast, before Prefect starts, on a missing inbox
-    prepare_prefect()
-    from flows.pipeline import pipeline
+    for warning in scan(inbox).warnings:  # fails fast, before Prefect starts, on a missing inbox
+        print(f"警告：{warning}", file=sys.stderr, flush=True)
+    # Issue 16: a second run, a busy or damaged database fail here, before Prefect starts (one line, no
+    # Prefect tracebacks); SIGTERM exits cleanly and no ephemeral Prefect server outlives the process.
+    with run_lock(db):
+        with session(db):
+            pass
+        prefect_lifecycle.install()
+        prefect_lifecycle.sweep_orphans()
+        prepare_prefect()
+        from flows.pipeline import pipeline
 
-    with err.status("正在运行流水线（首次启动 Prefect 本地服务可能需要一分钟）…"):
-        summary: dict[str, Any] = pipeline(
-            inbox=str(inbox.resolve()),
-            db=str(db.resolve()),
-            out_dir=str(out_dir.resolve()) if out_dir else None,
-            workers=workers,
-        )
+        with err.status("正在运行流水线（首次启动 Prefect 本地服务可能需要一分钟）…"):
+            summary: dict[str, Any] = pipeline(
+                inbox=str(inbox.resolve()),
+                db=str(db.resolve()),
+                out_dir=str(out_dir.resolve()) if out_dir else None,
+                workers=workers,
+            )
     return summary
 
 
 def print_run_summary(summary: dict[str, Any], db: Path) -> None:
-    table = Table(title=f"运行 {summary['run_id']}")
-    for header in ("类型", "读取", "入库", "隔离", "跳过文件"):
-        table.add_column(header)
+    grid = table(f"运行 {summary['run_id']}", "类型", "读取", "入库", "隔离", "跳过文件")
     for kind, c in sorted(summary["per_kind"].items()):
-        table.add_row(kind, str(c["read"]), str(c["loaded"]), str(c["quarantined"]), str(c["skipped"]))
-    out.print(table)
+        grid.add_row(kind, str(c["read"]), str(c["loaded"]), str(c["quarantined"]), str(c["skipped"]))
+    out.print(grid)
     scoring = summary.get("scoring")
     if scoring:
         tiers = "，".join(f"{tier} {count}" for tier, count in scoring["tiers"].items())
@@ -131,7 +152,7 @@ def print_run_summary(summary: dict[str, Any], db: Path) -> None:
         )
     out.print(f"数据库：{db}", markup=False)
     if summary["rows_quarantined"]:
-        out.print(f"有 {summary['rows_quarantined']} 行被隔离，可在数据库的 quarantine 表中查看原因。")
+        print_quarantine_notes(db, summary["run_id"])  # per file: 隔离 N 行：reasons and rows
 
 
 @app.command("run")
@@ -141,8 +162,16 @@ def run_command(
         Path | None,
         typer.Option("--inbox", help="收件箱目录，每类数据一个子文件夹（如 registrations/、alerts/）"),
     ] = None,
-    out_dir: Annotated[Path | None, typer.Option("--out", help="导出清单的目录（默认 data/exports）")] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="导出清单的目录（默认 data/exports；可以是新文件夹，但其上级文件夹须已存在）",
+            callback=parent_of_folder_exists,
+        ),
+    ] = None,
     db: DbOption = None,
+    as_json: JsonOption = False,
     workers: Annotated[
         int | None,
         typer.Option(
@@ -157,7 +186,10 @@ def run_command(
     target = resolve_db(db)
     settings = get_settings()
     summary = run_pipeline(inbox or settings.inbox, target, out_dir or settings.exports_dir, workers)
-    print_run_summary(summary, target)
+    if as_json:
+        print_json({**summary, "db": str(target)})
+    else:
+        print_run_summary(summary, target)
     for bad in summary["rejected_files"]:
         say_error(bad["error"])
     if summary["rejected_files"]:
@@ -192,13 +224,11 @@ def screen_command(
         for result in results:
             print(json.dumps(result.to_json(), ensure_ascii=False))
         return
-    table = Table(title="敏感字样筛查")
-    for header in ("文字", "类型", "评分", "命中词（类别）", "结论"):
-        table.add_column(header)
+    grid = table("敏感字样筛查", "文字", "类型", "评分", "命中词（类别）", "结论")
     for r in results:
         hits = "；".join(f"{h[0]}（{h[1]}）" for h in r.hits) or "—"
-        table.add_row(r.text, r.kind, str(r.score), hits, r.verdict)
-    out.print(table)
+        grid.add_row(r.text, r.kind, str(r.score), hits, r.verdict)
+    out.print(grid)
 
 
 @app.command("explain")
@@ -240,7 +270,10 @@ def explain_command(
 @app.command("report")
 @guarded
 def report_command(
-    out_path: Annotated[Path, typer.Option("--out", help="报告文件路径（.html）")],
+    out_path: Annotated[
+        Path,
+        typer.Option("--out", help="报告文件路径（.html，所在文件夹须已存在）", callback=existing_folder_of),
+    ],
     db: DbOption = None,
 ) -> None:
     """生成工作报告（HTML，含图表）：风险分布、各镇街情况、历次变化、处置进展、重点对象、逾期事项。"""
@@ -256,15 +289,24 @@ def report_command(
 @guarded
 def serve_command(
     inbox: Annotated[Path | None, typer.Option("--inbox", help="收件箱目录")] = None,
-    out_dir: Annotated[Path | None, typer.Option("--out", help="导出文件目录（默认 data/exports）")] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="导出文件目录（默认 data/exports；上级文件夹须已存在）",
+            callback=parent_of_folder_exists,
+        ),
+    ] = None,
     unit: Annotated[str | None, typer.Option("--unit", help="推送单位名称")] = None,
     db: DbOption = None,
 ) -> None:
-    """运行定时任务：每日流水线（6:30）与每周省推送（周一 8:00，北京时间），同一任务同时只运行一个。"""
-    prepare_prefect()
-    from prefect import serve
+    """运行定时任务：每日流水线（6:30）与每周省推送（周一 8:00，北京时间），同一任务同时只运行一个。
 
+    未设置 PREFECT_API_URL 时自动启动 Prefect 本地服务（含网页界面）；按 Ctrl-C 停止。
+    """
+    prepare_prefect()
     from flows.deployments import ServeConfig, build_deployments
+    from flows.serving import exit_now, serve_until_interrupted
 
     settings = get_settings()
     config = ServeConfig(
@@ -273,17 +315,21 @@ def serve_command(
         out_dir=(out_dir or settings.exports_dir).resolve(),
         unit=unit or settings.push_unit,
     )
-    if not os.environ.get("PREFECT_API_URL"):
-        err.print(
-            "提示：未设置 PREFECT_API_URL，将使用临时本地服务。需要网页界面时请先运行 prefect server start。"
-        )
-    serve(*build_deployments(config), print_starting_message=True)
+    serve_until_interrupted(build_deployments(config))
+    exit_now(0)  # stopped cleanly: skip the slow interpreter shutdown so Ctrl-C ends serve within seconds
 
 
 @app.command("generate")
 @guarded
 def generate_command(
-    out_dir: Annotated[Path, typer.Option("--out", help="输出目录（将生成各类数据子文件夹与真值 truth/）")],
+    out_dir: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            help="输出目录（将生成各类数据子文件夹与真值 truth/；可以是新文件夹，但其上级文件夹须已存在）",
+            callback=parent_of_folder_exists,
+        ),
+    ],
     entities: Annotated[int, typer.Option("--entities", min=10, help="登记主体数量")] = 3000,
     seed: Annotated[int, typer.Option("--seed", help="随机种子；相同种子生成相同文件")] = 7,
 ) -> None:
@@ -292,13 +338,10 @@ def generate_command(
 
     with err.status(f"正在生成 {entities} 个主体的模拟数据…"):
         result = generate(out_dir, entities=entities, seed=seed)
-    table = Table(title=f"已生成：{out_dir}")
-    table.add_column("类型")
-    table.add_column("行数")
-    table.add_column("文件")
+    grid = table(f"已生成：{out_dir}", "类型", "行数", "文件")
     for kind, count in result.rows.items():
-        table.add_row(kind, str(count), str(result.paths.get(kind, "")))
-    out.print(table)
+        grid.add_row(kind, str(count), str(result.paths.get(kind, "")))
+    out.print(grid)
 
 
 @app.command("demo")

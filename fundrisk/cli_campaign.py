@@ -12,9 +12,10 @@ from typing import Annotated, Any
 import duckdb
 import polars as pl
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from fundrisk.cli_support import DbOption, app, guarded, out, resolve_db
+from fundrisk.cli_support import DataTable, DbOption, app, existing_folder_of, guarded, out, resolve_db
 from fundrisk.errors import BadInput
 
 CampaignOption = Annotated[
@@ -71,7 +72,7 @@ def _day(text: str | None) -> dt.date | None:
 def _rich(title: str, frame: pl.DataFrame, columns: list[str]) -> Table:
     from fundrisk.campaign.progress import percent
 
-    table = Table(title=title)
+    table = DataTable(title=title)
     for col in columns:
         table.add_column(
             SHORT.get(col, col), justify="left" if col in ("town", "grid", "period") else "right"
@@ -150,7 +151,7 @@ def campaign_command(
         )
         return
     t = progress.total
-    out.print(f"[bold]{c.name}[/bold]（{c.start:%Y-%m-%d} 至 {c.end:%Y-%m-%d}）", soft_wrap=True)
+    out.print(f"[bold]{escape(c.name)}[/bold]（{c.start:%Y-%m-%d} 至 {c.end:%Y-%m-%d}）", soft_wrap=True)
     out.print(
         f"统计截至 {progress.as_of:%Y-%m-%d}{'，' + town if town else ''}：发现风险主体 {t['found']} 家，"
         f"已销号 {t['cleared']} 家，清零进度 {percent(t['clearance'])}（目标 {c.target:.0%}，"
@@ -176,7 +177,9 @@ def campaign_command(
 @app.command("brief")
 @guarded
 def brief_command(
-    out_path: Annotated[Path, typer.Option("--out", help="工作简报文件路径（.docx）")],
+    out_path: Annotated[
+        Path, typer.Option("--out", help="工作简报文件路径（.docx）", callback=existing_folder_of)
+    ],
     week: Annotated[
         str | None, typer.Option("--week", help="ISO 周次，如 2026-W24（默认：上一个完整的周）")
     ] = None,

@@ -7,14 +7,16 @@ from typing import Annotated
 
 import typer
 
-from fundrisk.cli_support import DbOption, app, guarded, out, resolve_db
+from fundrisk.cli_support import DbOption, app, existing_folder_of, guarded, out, resolve_db
 
 
 @app.command("dossier")
 @guarded
 def dossier_command(
     code: Annotated[str, typer.Argument(help="统一社会信用代码，或无照经营线索编号（WZ-…）")],
-    out_path: Annotated[Path, typer.Option("--out", help="档案文件路径（.html 或 .xlsx）")],
+    out_path: Annotated[
+        Path, typer.Option("--out", help="档案文件路径（.html 或 .xlsx）", callback=existing_folder_of)
+    ],
     unmask: Annotated[
         bool, typer.Option("--unmask", help="不脱敏显示证件号码、电话、账号和举报人（将记入台账）")
     ] = False,

@@ -7,12 +7,14 @@ from typing import Annotated, Any
 
 import typer
 
-from fundrisk.cli_support import DbOption, guarded, out, resolve_db
+from fundrisk.cli_support import DbOption, existing_folder_of, guarded, out, resolve_db
 
 export_app = typer.Typer(
     help="导出清单（按文件后缀 .xlsx 或 .csv 决定格式；CSV 为带 BOM 的 UTF-8）。", no_args_is_help=True
 )
-OutOption = Annotated[Path, typer.Option("--out", help="输出文件路径（.xlsx 或 .csv）")]
+OutOption = Annotated[
+    Path, typer.Option("--out", help="输出文件路径（.xlsx 或 .csv）", callback=existing_folder_of)
+]
 UnmaskOption = Annotated[bool, typer.Option("--unmask", help="不脱敏导出证件号码和电话（将记入台账）")]
 
 

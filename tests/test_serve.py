@@ -101,3 +101,63 @@ def _healthy(api: str) -> bool:
         return httpx.get(f"{api}/health", timeout=2).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def _kill_server_on(port: int) -> None:
+    """Clean up after a failed run: the Prefect server `fundrisk serve` started on this test's port."""
+    import psutil
+
+    for process in psutil.process_iter(["cmdline"]):
+        cmdline = process.info["cmdline"] or []
+        if "server" in cmdline and str(port) in cmdline:
+            process.kill()
+
+
+def test_serve_stops_on_the_first_ctrl_c_within_5_s_without_a_traceback(tmp_path: Path):
+    """Ctrl-C reaches the whole foreground process group, as in a terminal (start_new_session + killpg)."""
+    import signal
+    import threading
+
+    port = free_port()
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(tmp_path / "prefect-home"),
+        "PREFECT_SERVER_API_PORT": str(port),  # serve starts its own server here (no PREFECT_API_URL)
+        "PREFECT_UI_ENABLED": "false",
+    }
+    env.pop("PREFECT_API_URL", None)
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "fundrisk.cli", "serve", "--inbox", str(tmp_path / "inbox")]
+        + ["--db", str(tmp_path / "f.duckdb"), "--out", str(tmp_path / "exports")],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    lines: list[str] = []
+    assert serve.stdout is not None
+    reader = threading.Thread(target=lambda: lines.extend(serve.stdout), daemon=True)  # type: ignore[arg-type]
+    reader.start()
+    api = f"http://127.0.0.1:{port}/api"
+    try:
+        wait_for(
+            lambda: any("定时任务已启动" in line for line in lines), STARTUP_SECONDS + 60, "serve to start"
+        )
+        assert {d["name"] for d in deployments(api)} == {"fundrisk-daily", "fundrisk-weekly-push"}
+        time.sleep(2)  # the runner is polling
+        started = time.monotonic()
+        os.killpg(serve.pid, signal.SIGINT)
+        code = serve.wait(timeout=30)
+        stopped_in = time.monotonic() - started
+    finally:
+        if serve.poll() is None:
+            os.killpg(serve.pid, signal.SIGKILL)
+        _kill_server_on(port)
+    reader.join(timeout=5)
+    output = "".join(lines)
+    assert stopped_in < 5, (stopped_in, output)
+    assert code == 0, output
+    assert "Traceback" not in output and "定时任务已停止" in output
+    assert f"Prefect 界面：http://127.0.0.1:{port}" in output
+    assert not _healthy(api)  # the server serve started is gone too
