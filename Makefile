@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install browser demo test lint bench clean
+.PHONY: install browser demo test test-adversarial lint bench clean
 
 install: $(STAMP) browser
 
@@ -35,6 +35,11 @@ lint: install
 
 test: lint
 	$(BIN)/python -m pytest -q
+
+# Issue 16's adversarial suite alone (also part of `make test`: tests/ is collected whole); ends with
+# "对抗性用例：尝试 N，处理 M".
+test-adversarial: install
+	$(BIN)/python -m pytest -q tests/adversarial
 
 bench: install
 	$(BIN)/python benchmarks/run_all.py

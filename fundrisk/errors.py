@@ -14,3 +14,7 @@ class BadInput(FundriskError):
 
 class DatabaseBusy(FundriskError):
     """Another process holds the DuckDB file for writing."""
+
+
+class DiskFull(FundriskError):
+    """The disk (or the database's filesystem) has no space left; nothing committed is lost (exit 1)."""

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import tempfile
 from pathlib import Path
+from typing import Annotated
 
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from fundrisk.errors import BadInput
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MEMORY_SHARE = 0.6  # of the machine's RAM when FUNDRISK_MEMORY_LIMIT is not set
+PROVIDERS = ("snapshot", "tianyancha", "qichacha")
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(%|[KMGT]?I?B?)\s*$", re.IGNORECASE)
 
 
@@ -33,20 +37,30 @@ class Settings(BaseSettings):
     qichacha_url: str = "https://api.qichacha.com"
     qichacha_key: str | None = None
     qichacha_secret: str | None = None
-    registry_budget: int = 500
-    registry_rate_per_second: float = 5.0
-    registry_concurrency: int = 4
-    registry_cache_days: int = 30
-    registry_timeout_seconds: float = 10.0
-    registry_max_retries: int = 4
-    registry_breaker_failures: int = 8
+    registry_budget: Annotated[int, Field(ge=0)] = 500
+    registry_rate_per_second: Annotated[float, Field(gt=0)] = 5.0
+    registry_concurrency: Annotated[int, Field(ge=1)] = 4
+    registry_cache_days: Annotated[int, Field(ge=0)] = 30
+    registry_timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
+    registry_max_retries: Annotated[int, Field(ge=0)] = 4
+    registry_breaker_failures: Annotated[int, Field(ge=1)] = 8
     # Resources (issue 11): DuckDB's memory budget and spill folder, and the optional Dask cluster.
     memory_limit: str | None = None  # "4GB", "512MiB" or "50%"; default 60% of the machine's RAM
     temp_dir: Path | None = None  # DuckDB spill folder; default <database>.tmp beside the file
     dask_address: str | None = None  # tcp://host:8786 of a running `dask scheduler`
     dask_shared_dir: Path | None = None  # folder every worker sees at the same path; default temp dir
-    dask_partitions: int = 0  # 0: two per local worker, 16 on an external cluster
+    dask_partitions: Annotated[int, Field(ge=0)] = 0  # 0: two per local worker, 16 on an external cluster
     campaign: Path | None = None  # a campaign.toml replacing the packaged 百日清零 default (issue 13)
+    as_of: dt.date | None = None  # scoring's "as of" date when replaying history; default the run date
+
+    @field_validator("registry_provider")
+    @classmethod
+    def _known_provider(cls, value: str) -> str:
+        """An unknown vendor fails when the settings are read, before a run starts, not mid-run."""
+        kind = value.strip().lower()
+        if kind not in PROVIDERS:
+            raise ValueError(f"未知的工商信息来源「{value}」，可选 {'、'.join(PROVIDERS)}")
+        return kind
 
     def memory_limit_bytes(self) -> int:
         """The memory budget in bytes (FUNDRISK_MEMORY_LIMIT, or a share of the machine)."""
@@ -104,5 +118,40 @@ def machine_memory() -> int:
 
 
 def get_settings() -> Settings:
-    """Fresh settings from the current environment (cheap; not cached so tests can change env)."""
-    return Settings()
+    """Fresh settings from the current environment (cheap; not cached so tests can change env).
+
+    A value that does not parse is one Chinese line naming the variable (BadInput, exit 2).
+    """
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise BadInput(settings_message(exc)) from None
+
+
+_EXPECTED = {
+    "int_parsing": "应为整数",
+    "date_parsing": "应为日期，如 2026-06-30",
+    "date_from_datetime_parsing": "应为日期，如 2026-06-30",
+    "float_parsing": "应为数字",
+    "bool_parsing": "应为 true 或 false",
+    "greater_than_equal": "不能小于 {ge}",
+    "greater_than": "应大于 {gt}",
+}
+
+
+def settings_message(exc: ValidationError) -> str:
+    """The first invalid setting as `环境变量 FUNDRISK_X 的值「v」无效：why`, with the default as an example."""
+    error = exc.errors()[0]
+    field = str(error["loc"][0]) if error["loc"] else ""
+    name = f"FUNDRISK_{field.upper()}"
+    template = _EXPECTED.get(error["type"])
+    why = template.format(**error.get("ctx", {})) if template else _reason(error)
+    default = Settings.model_fields[field].default if field in Settings.model_fields else None
+    example = f"。示例：{name}={default}" if default not in (None, "") else ""
+    return f"环境变量 {name} 的值「{error.get('input')}」无效：{why}{example}"
+
+
+def _reason(error: object) -> str:
+    """A validator's own (Chinese) message, without pydantic's English prefix."""
+    text = str(error.get("msg", "")) if isinstance(error, dict) else ""
+    return text.removeprefix("Value error, ")

@@ -5,6 +5,10 @@ with FakeVendor("tianyancha", token="t0k") as fake:
     fake.always = "500"                                             # a fault on every request
     fake.quota_after = 3                                            # quota code after 3 good answers
     fake.latency = 0.05                                             # seconds per answer
+    fake.faults_by_key = {"91…": "deep"}                            # a fault for every request about a key
+    fake.echo = True                                                # error reasons repeat the credential
+Hostile faults: "deep" (JSON nested 100,000 levels), "huge" (20 MB body with its Content-Length),
+"huge_stream" (20 MB, no length, ended by closing), "echo" (unknown code, the token inside the reason).
     ... fake.url, fake.count, fake.times ...
 """
 
@@ -241,6 +245,9 @@ class FakeVendor:
         self.slow_seconds = 1.0
         self.retry_after = "1"
         self.malformed_keys: set[str] = set()
+        self.faults_by_key: dict[str, str] = {}
+        self.echo = False
+        self.huge_bytes = 20 * 1024 * 1024
         self.requests: list[dict[str, Any]] = []
         self.good = 0
         self._lock = threading.Lock()
@@ -275,6 +282,8 @@ class FakeVendor:
         with self._lock:
             self.requests.append({"t": time.monotonic(), "path": path, "query": query, "headers": headers})
             fault = self.script.pop(0) if self.script else self.always
+            keyed = self.faults_by_key.get(query.get("keyword", query.get("searchKey", "")))
+            fault = keyed or fault
         if self.latency:
             time.sleep(self.latency)
         if fault == "slow":
@@ -285,6 +294,15 @@ class FakeVendor:
             return 503, {}, b"<html>Service Unavailable</html>"
         if fault == "malformed" or query.get("keyword", query.get("searchKey")) in self.malformed_keys:
             return 200, {}, b'{"error_code": 0, "result": {"name": '
+        if fault == "deep":
+            return (
+                200,
+                {},
+                b'{"error_code": 0, "Status": "200", "result": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+            )
+        if fault in ("huge", "huge_stream"):  # written as one 64 KB block repeated: the fake holds 64 KB
+            repeat = {"X-Repeat": str(self.huge_bytes >> 16)}
+            return 200, repeat | ({"X-Stream": "1"} if fault == "huge_stream" else {}), b" " * (1 << 16)
         if self.vendor == "tianyancha":
             body = self._tianyancha(path, query, headers, fault)
         else:
@@ -298,15 +316,24 @@ class FakeVendor:
             self.good += 1
             return False
 
+    def _reason(self, text: str) -> str:
+        """The vendor's reason; with ``echo`` it repeats the credentials after 60 characters of text."""
+        if not self.echo:
+            return text
+        secret = self.token if self.vendor == "tianyancha" else f"{self.key} {self.secret}"
+        return f"{text}，请求参数有误，" + "请核对账号信息" * 7 + f"，凭证：{secret}"
+
     def _tianyancha(
         self, path: str, query: dict[str, str], headers: dict[str, str], fault: str | None
     ) -> Any:
+        if fault == "echo":
+            return {"error_code": 300099, "reason": self._reason("未知错误"), "result": None}
         if headers.get("authorization") != self.token:
             return {"error_code": 300009, "reason": "账号信息有误", "result": None}
         if fault == "throttle":
             return {"error_code": 300004, "reason": "访问频率过快", "result": None}
         if fault == "quota" or self._quota_hit():
-            return {"error_code": 300007, "reason": "剩余次数不足", "result": None}
+            return {"error_code": 300007, "reason": self._reason("剩余次数不足"), "result": None}
         endpoint = path.removeprefix("/services/open/")
         found = company(query.get("keyword", ""))
         try:
@@ -322,6 +349,8 @@ class FakeVendor:
         expected = hashlib.md5(
             (self.key + timespan + self.secret).encode(), usedforsecurity=False
         ).hexdigest()
+        if fault == "echo":
+            return {"Status": "199", "Message": self._reason("未知错误"), "Result": None}
         if query.get("key") != self.key:
             return {"Status": "101", "Message": "无效的KEY", "Result": None}
         if headers.get("token") != expected.upper() or abs(time.time() - float(timespan or 0)) > 300:
@@ -329,7 +358,7 @@ class FakeVendor:
         if fault == "throttle":
             return {"Status": "122", "Message": "并发超限", "Result": None}
         if fault == "quota" or self._quota_hit():
-            return {"Status": "112", "Message": "调用次数已达上限", "Result": None}
+            return {"Status": "112", "Message": self._reason("调用次数已达上限"), "Result": None}
         endpoint = path.strip("/")
         found = company(query.get("keyword") or query.get("searchKey") or "")
         try:
@@ -357,14 +386,21 @@ class FakeVendor:
                 query = {k: v[0] for k, v in parse_qs(parts.query).items()}
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 status, extra, body = fake.answer(parts.path, query, headers)
+                stream = extra.pop("X-Stream", None) is not None  # no length: the body ends at close
+                repeat = int(extra.pop("X-Repeat", "1"))
                 try:
                     self.send_response(status)
                     self.send_header("Content-Type", "application/json;charset=UTF-8")
-                    self.send_header("Content-Length", str(len(body)))
+                    if stream:
+                        self.send_header("Connection", "close")
+                        self.close_connection = True
+                    else:
+                        self.send_header("Content-Length", str(len(body) * repeat))
                     for name, value in extra.items():
                         self.send_header(name, value)
                     self.end_headers()
-                    self.wfile.write(body)
+                    for _ in range(repeat):
+                        self.wfile.write(body)
                 except (BrokenPipeError, ConnectionResetError):
                     self.close_connection = True
 

@@ -7,6 +7,8 @@ Everything that decides what a failure means for the run lives here:
 - NotFound is an answer, cached like any other;
 - BadResponse, or retries exhausted, skips this entity and counts towards the circuit breaker;
 - QuotaExhausted / AuthError stop every further call of the run (``stopped`` holds the Chinese reason).
+Every answer is read with a cap (BodyLimits: body size while streaming, JSON depth), and every text that
+came from a vendor is masked (credentials, personal numbers) before it is cut, stored or logged.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ from enrichers.registry.errors import (
     Throttled,
     TransientError,
 )
-from enrichers.registry.limits import CircuitBreaker, RateLimit, RateLimiter, RetryPolicy
+from enrichers.registry.limits import BodyLimits, CircuitBreaker, RateLimit, RateLimiter, RetryPolicy
+from fundrisk.privacy import mask_secrets, redact
 
 log = logging.getLogger(__name__)
 
@@ -93,8 +96,23 @@ def retry_after(response: httpx.Response) -> float | None:
         return None
 
 
-def check_http(response: httpx.Response) -> Any:
-    """HTTP-level failures to the exception tree; otherwise the decoded JSON body."""
+def nested_within(value: Any, max_depth: int) -> bool:
+    """True when no list or object in ``value`` sits deeper than ``max_depth`` (iterative: no recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        if depth > max_depth:
+            return False
+        stack.extend((child, depth + 1) for child in children)
+    return True
+
+
+def check_http(response: httpx.Response, limits: BodyLimits | None = None) -> Any:
+    """HTTP-level failures to the exception tree; otherwise the decoded JSON body (depth-capped)."""
+    limits = limits or BodyLimits()
     code = response.status_code
     if code == 429:
         raise Throttled("查询过于频繁（HTTP 429）", code=code, retry_after=retry_after(response))
@@ -104,10 +122,19 @@ def check_http(response: httpx.Response) -> Any:
         raise AuthError(f"查询凭证被拒绝（HTTP {code}），请检查令牌或密钥配置", code=code)
     if code != 200:
         raise BadResponse(f"查询服务返回异常状态（HTTP {code}）", code=code)
+    too_deep = f"查询服务返回的内容嵌套过深（超过 {limits.max_depth} 层），已跳过该主体"
     try:
-        return json.loads(response.content)
+        body = json.loads(response.content)
+    except RecursionError:
+        raise BadResponse(too_deep) from None
     except (ValueError, UnicodeDecodeError):
         raise BadResponse("查询服务返回的内容无法解析（非 JSON）") from None
+    if not nested_within(body, limits.max_depth):
+        raise BadResponse(too_deep)
+    return body
+
+
+DROPPED_HEADERS = ("content-encoding", "content-length", "transfer-encoding")
 
 
 class RegistryProvider:
@@ -123,6 +150,7 @@ class RegistryProvider:
         rate: RateLimit | None = None,
         retry: RetryPolicy | None = None,
         breaker: CircuitBreaker | None = None,
+        body: BodyLimits | None = None,
         endpoints: tuple[str, ...] = ENDPOINTS,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -130,6 +158,7 @@ class RegistryProvider:
         self.rate = rate or RateLimit()
         self.retry = retry or RetryPolicy()
         self.breaker = breaker or CircuitBreaker()
+        self.body = body or BodyLimits()
         self.endpoints = endpoints
         self.stats = CallStats()
         self.stopped: str | None = None
@@ -148,6 +177,49 @@ class RegistryProvider:
     def _payload(self, endpoint: str, response: httpx.Response) -> Any:
         """The useful part of a successful answer; raises from the exception tree otherwise."""
         raise NotImplementedError
+
+    async def _get(self, path: str, params: dict[str, Any], headers: dict[str, str]) -> httpx.Response:
+        """One GET whose body is streamed and abandoned past ``body.max_bytes`` (a 20 MB answer is never
+        held whole); returns a response with the bytes read (decompressed, so a gzip bomb is capped too)."""
+        assert self.client is not None
+        cap = self.body.max_bytes
+        too_big = f"查询服务返回的内容过大（超过 {cap // 1024} KB），已跳过该主体"
+        request = self.client.build_request("GET", path, params=params, headers=headers)
+        response = await self.client.send(request, stream=True)
+        chunks: list[bytes] = []
+        try:
+            declared = response.headers.get("Content-Length", "").strip()
+            if declared.isdigit() and int(declared) > cap:
+                raise BadResponse(too_big)
+            size = 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > cap:
+                    raise BadResponse(too_big)
+                chunks.append(chunk)
+        except httpx.DecodingError:
+            raise BadResponse("查询服务返回的内容无法解码") from None
+        finally:
+            await response.aclose()
+        kept = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in DROPPED_HEADERS]
+        return httpx.Response(response.status_code, headers=kept, content=b"".join(chunks), request=request)
+
+    def vendor_text(self, value: Any) -> str:
+        """A vendor's reason or message as it may appear in ours: masked first, then cut."""
+        return redact(value if value is not None else "", self.secrets, self.body.reason_chars)
+
+    def _clean(self, payload: Any) -> Any:
+        """A payload with any credential the vendor echoed removed (it is cached and mapped next)."""
+        if payload is None or not any(self.secrets):
+            return payload
+        text = json.dumps(payload, ensure_ascii=False)
+        cleaned = mask_secrets(text, self.secrets)
+        if cleaned == text:
+            return payload
+        try:
+            return json.loads(cleaned)
+        except ValueError:
+            raise BadResponse("查询结果中含有凭证信息，已丢弃该结果") from None
 
     def normalise(self, subject: Subject, payloads: dict[str, Any]) -> dict[str, Any]:
         raise NotImplementedError
@@ -168,9 +240,11 @@ class RegistryProvider:
                     error: RegistryError = TransientError("查询超时")
                 except httpx.TransportError:
                     error = TransientError("无法连接查询服务")
+                except httpx.HTTPError:
+                    error = TransientError("与查询服务通信异常")
                 else:
                     try:
-                        return self._payload(endpoint, response)
+                        return self._clean(self._payload(endpoint, response))
                     except RegistryError as exc:
                         if not exc.retryable:
                             raise
@@ -178,17 +252,21 @@ class RegistryProvider:
             if attempt >= self.retry.max_retries:
                 raise error
             delay = self.retry.delay(attempt, getattr(error, "retry_after", None))
-            log.info("%s %s 重试第 %d 次，等待 %.2f 秒：%s", self.name, endpoint, attempt + 1, delay, error)
+            log.info(
+                "%s %s 重试第 %d 次，等待 %.2f 秒：%s",
+                self.name,
+                endpoint,
+                attempt + 1,
+                delay,
+                self.scrub(str(error)),
+            )
             self.stats.retries += 1
             attempt += 1
             await self._sleep(delay)
 
     def scrub(self, message: str) -> str:
-        """A message with every credential masked (belt and braces: messages are built without them)."""
-        for secret in self.secrets:
-            if secret:
-                message = message.replace(secret, "***")
-        return message
+        """A message with every credential (and any piece of one) and every personal number masked."""
+        return redact(message, self.secrets)
 
     def _note_failure(self, exc: RegistryError) -> None:
         if exc.abort_run:
@@ -232,7 +310,7 @@ class RegistryProvider:
             payloads[endpoint] = hit[1]
         try:
             record = self.normalise(subject, payloads)
-        except (KeyError, TypeError, ValueError, AttributeError):
+        except (KeyError, TypeError, ValueError, AttributeError, RecursionError):
             return LookupResult(subject, FAILED, detail="查询结果结构异常，无法解析")
         return LookupResult(subject, FETCHED if fetched else CACHED, record)
 

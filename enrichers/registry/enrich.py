@@ -15,6 +15,7 @@ import polars as pl
 
 from enrichers.registry.base import (
     CACHED,
+    FAILED,
     FETCHED,
     NOT_QUERIED,
     SKIPPED_BUDGET,
@@ -26,6 +27,7 @@ from enrichers.registry.base import (
 from enrichers.registry.client import make_client
 from enrichers.registry.facts import fact_frames, subject_id
 from enrichers.registry.limits import CircuitBreaker, RateLimit, RetryPolicy
+from enrichers.registry.model import typed_record
 from enrichers.registry.qichacha import Qichacha
 from enrichers.registry.snapshot import Snapshot
 from enrichers.registry.tianyancha import Tianyancha
@@ -37,6 +39,7 @@ log = logging.getLogger(__name__)
 
 SIGNALS = {"keyword_score": 0.02, "alert_count": 1.5, "clue_count": 1.0, "relation_count": 0.5}
 STATUSES = ("cached", "fetched", "not_found", "failed", "skipped_budget", "not_queried")
+INCOMPLETE = ("failed", "not_queried")  # subjects the run meant to look up and could not
 
 
 @dataclass
@@ -53,10 +56,17 @@ class LookupReport:
     def aborted(self) -> bool:
         return self.message is not None
 
+    @property
+    def incomplete(self) -> int:
+        """Subjects left without registry facts by a failure or a stop (the enrichment is partial)."""
+        return sum(self.counts.get(s, 0) for s in INCOMPLETE)
+
     def summary(self) -> str:
         """One Chinese line for logs and the run summary."""
         parts = "，".join(f"{STATUS_LABELS[s]} {self.counts.get(s, 0)}" for s in STATUSES)
         line = f"工商信息查询（{self.provider}）：{parts}；实际请求 {self.requests} 次"
+        if self.incomplete:
+            line += f"；部分完成：{self.incomplete} 个主体未取得工商信息"
         return f"{line}。{self.message}" if self.message else line
 
 
@@ -114,7 +124,13 @@ async def lookup_subjects(
 
     async def worker() -> None:
         for subject in pending:
-            results[subject.key] = await provider.lookup(subject, store if provider.paid else None)
+            try:
+                results[subject.key] = await provider.lookup(subject, store if provider.paid else None)
+            except Exception as exc:  # one subject's failure is recorded; the others go on  # noqa: BLE001
+                log.warning("%s 查询 %s 出错：%s", provider.name, subject.key, type(exc).__name__)
+                results[subject.key] = LookupResult(
+                    subject, FAILED, detail=f"查询出错（{type(exc).__name__}），已跳过该主体"
+                )
 
     workers = max(1, provider.rate.concurrency if provider.paid else 1)
     try:
@@ -135,11 +151,14 @@ def _finish(
     store: RegistryStore,
     started: float,
 ) -> None:
+    for r in results.values():
+        if r.status in (CACHED, FETCHED) and r.record:
+            r.record = typed_record(r.record)
+    records, frames = _facts(results, provider.name)
     counts = Counter(r.status for r in results.values())
     report.counts = {s: counts.get(s, 0) for s in STATUSES}
     report.requests, report.retries = provider.stats.requests, provider.stats.retries
     report.message = provider.stopped
-    records = [r.record for r in results.values() if r.status in (CACHED, FETCHED) and r.record]
     priority = {s.key: p for s, p in wanted}
     store.record_lookups(
         provider.name,
@@ -151,17 +170,37 @@ def _finish(
                 "priority": priority.get(r.subject.key),
                 "status": r.status,
                 "status_label": STATUS_LABELS[r.status],
-                "detail": r.detail or None,
+                "detail": provider.scrub(r.detail) if r.detail else None,
             }
             for r in results.values()
         ],
     )
-    if records:
-        report.facts = store.write_facts(
-            fact_frames(records, provider.name), [subject_id(r) for r in records]
-        )
+    if records and frames is not None:
+        report.facts = store.write_facts(frames, [subject_id(r) for r in records])
     report.seconds = time.perf_counter() - started
     log.info("%s", report.summary())
+
+
+def _facts(
+    results: dict[str, LookupResult], provider: str
+) -> tuple[list[dict[str, Any]], dict[str, pl.DataFrame] | None]:
+    """Records and their fact frames; a record whose rows cannot be built is marked failed, alone."""
+    found = [r for r in results.values() if r.status in (CACHED, FETCHED) and r.record]
+    records = [r.record for r in found if r.record]
+    if not records:
+        return [], None
+    try:
+        return records, fact_frames(records, provider)
+    except Exception:  # noqa: BLE001 - find the subjects at fault, one by one
+        good: list[dict[str, Any]] = []
+        for r in found:
+            try:
+                fact_frames([r.record] if r.record else [], provider)
+                good += [r.record] if r.record else []
+            except Exception as exc:  # noqa: BLE001
+                r.status, r.record = FAILED, None
+                r.detail = f"工商信息无法整理入库（{type(exc).__name__}），已跳过该主体"
+        return good, (fact_frames(good, provider) if good else None)
 
 
 def make_provider(settings: Settings, **policy: Any) -> RegistryProvider:

@@ -67,6 +67,17 @@ class RetryPolicy:
 
 
 @dataclass(frozen=True)
+class BodyLimits:
+    """How much of a vendor's answer is ever read: a body over ``max_bytes`` (after decompression) or
+    JSON nested deeper than ``max_depth`` is a degraded look-up, never an exception that ends the stage.
+    Vendor text (reason/Message) is masked, then cut to ``reason_chars`` for messages and logs."""
+
+    max_bytes: int = 2 * 1024 * 1024
+    max_depth: int = 32
+    reason_chars: int = 80
+
+
+@dataclass(frozen=True)
 class CircuitBreaker:
     """Open (stop calling) after ``failures`` consecutive failed look-ups."""
 

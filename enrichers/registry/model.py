@@ -119,7 +119,10 @@ def to_date(value: Any) -> str | None:
     if value is None or value == "":
         return None
     if isinstance(value, int | float):
-        return dt.datetime.fromtimestamp(value / 1000, BEIJING).date().isoformat()
+        try:
+            return dt.datetime.fromtimestamp(value / 1000, BEIJING).date().isoformat()
+        except (OverflowError, OSError, ValueError):
+            return None  # a vendor's epoch far outside any real date
     match = re.match(r"(\d{4})\D?(\d{1,2})\D?(\d{1,2})", str(value).strip())
     if not match:
         return None
@@ -146,3 +149,51 @@ def empty_record(uscc: str | None, name: str) -> dict[str, Any]:
         "lawsuit_total": None,
         **{key: [] for key in LISTS},
     }
+
+
+BASIC_FIELDS = (
+    "uscc", "name", "legal_rep", "status", "registered_capital", "established_on", "address",
+    "province", "city", "district", "scope", "entity_type",
+)  # fmt: skip
+LIST_FIELDS: dict[str, tuple[str, ...]] = {
+    "abnormal": ("listed_on", "listed_reason", "listed_by", "removed_on", "removed_reason", "removed_by"),
+    "lawsuits": ("case_no", "title", "case_reason", "court", "judged_on", "doc_type"),
+    "branches": ("name", "uscc", "legal_rep", "status", "province", "city"),
+    "investments": ("name", "uscc", "legal_rep", "status", "province", "share", "amount"),
+    "changes": ("changed_on", "item", "before", "after"),
+}
+DATE_FIELDS = frozenset({"established_on", "listed_on", "removed_on", "judged_on", "changed_on"})
+
+
+def _typed_item(item: Any, fields: tuple[str, ...]) -> dict[str, str | None]:
+    return {f: (to_date(item.get(f)) if f in DATE_FIELDS else text(item.get(f))) for f in fields}
+
+
+def _count(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if 0 <= value < 2**62 else None
+    digits = text(value)
+    return int(digits) if digits and digits.isdigit() and len(digits) < 18 else None
+
+
+def typed_record(record: Any) -> dict[str, Any]:
+    """A record with every field in its documented type (strings, ISO dates, counts, lists of dicts).
+
+    Snapshot lines and vendor answers are untrusted: a number where text belongs, a string total, a
+    list that is an object, an item that is not a dict; the fact frames have explicit dtypes, so the
+    record is made to fit them here instead of failing the write for every subject of the run.
+    """
+    source = record if isinstance(record, dict) else {}
+    out = empty_record(text(source.get("uscc")), text(source.get("name")) or "")
+    basic = source.get("basic")
+    out["basic"] = _typed_item(basic, BASIC_FIELDS) if isinstance(basic, dict) else None
+    for key, fields in LIST_FIELDS.items():
+        items = source.get(key)
+        out[key] = (
+            [_typed_item(i, fields) for i in items if isinstance(i, dict)] if isinstance(items, list) else []
+        )
+    out["abnormal_total"] = _count(source.get("abnormal_total"))
+    out["lawsuit_total"] = _count(source.get("lawsuit_total"))
+    return out

@@ -57,17 +57,17 @@ class Qichacha(RegistryProvider):
         else:
             params |= {"searchKey": subject.key, "pageIndex": 1, "pageSize": PAGE_SIZE}
         headers = {"Token": sign(self._key, self._secret, timespan), "Timespan": timespan}
-        return await self.client.get(PATHS[endpoint], params=params, headers=headers)
+        return await self._get(PATHS[endpoint], params, headers)
 
     def _payload(self, endpoint: str, response: httpx.Response) -> Any:
-        body = check_http(response)
+        body = check_http(response, self.body)
         if not isinstance(body, dict) or "Status" not in body:
             raise BadResponse("企查查返回的内容格式不符")
         try:
             code = int(body["Status"])
         except (TypeError, ValueError):
             raise BadResponse("企查查返回的状态码无法识别") from None
-        message = str(body.get("Message") or "")[:80]
+        message = self.vendor_text(body.get("Message"))  # masked, then cut
         if code == 200:
             return {"Result": body.get("Result"), "Paging": body.get("Paging")}
         if code == 201:

@@ -29,6 +29,7 @@ from typing import Any, ClassVar
 import polars as pl
 
 from enrichers.registry.base import (
+    FAILED,
     FETCHED,
     NOT_FOUND,
     NOT_QUERIED,
@@ -37,14 +38,14 @@ from enrichers.registry.base import (
     RegistryProvider,
     Subject,
 )
-from enrichers.registry.model import LISTS, empty_record
+from enrichers.registry.model import LISTS, empty_record, typed_record
+from fundrisk.atomic import atomic_path
 
 
 def write_snapshot(path: Path | str, records: list[dict[str, Any]]) -> Path:
     """Write records (normalised shape) as JSON Lines; returns the path."""
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with target.open("w", encoding="utf-8") as out:
+    with atomic_path(target) as temp, temp.open("w", encoding="utf-8") as out:  # never half a snapshot
         for record in records:
             full = empty_record(record.get("uscc"), str(record.get("name") or "")) | record
             out.write(json.dumps(full, ensure_ascii=False, sort_keys=True) + "\n")
@@ -146,12 +147,15 @@ class Snapshot(RegistryProvider):
         if self._by_uscc is None:
             self.prepare(None)
         assert self._by_uscc is not None
-        found = (self._record(self._by_uscc.get(subject.uscc)) if subject.uscc else None) or self._record(
-            self._by_name.get(subject.name)
-        )
-        if found is None:
+        try:
+            found = (self._record(self._by_uscc.get(subject.uscc)) if subject.uscc else None) or self._record(
+                self._by_name.get(subject.name)
+            )
+        except (ValueError, RecursionError):  # a line nested too deep or broken after the key scan
+            return LookupResult(subject, FAILED, detail="快照中该企业的记录无法解析，已跳过")
+        if not isinstance(found, dict):
             return LookupResult(subject, NOT_FOUND, detail="快照中无此企业")
-        return LookupResult(subject, FETCHED, self.normalise(subject, {"snapshot": found}))
+        return LookupResult(subject, FETCHED, typed_record(self.normalise(subject, {"snapshot": found})))
 
     def normalise(self, subject: Subject, payloads: dict[str, Any]) -> dict[str, Any]:
         found = payloads["snapshot"]

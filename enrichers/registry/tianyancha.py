@@ -51,17 +51,17 @@ class Tianyancha(RegistryProvider):
         params: dict[str, str | int] = {"keyword": subject.key}
         if endpoint != "basic":
             params |= {"pageNum": 1, "pageSize": PAGE_SIZE}
-        return await self.client.get(PATHS[endpoint], params=params, headers={"Authorization": self._token})
+        return await self._get(PATHS[endpoint], params, {"Authorization": self._token})
 
     def _payload(self, endpoint: str, response: httpx.Response) -> Any:
-        body = check_http(response)
+        body = check_http(response, self.body)
         if not isinstance(body, dict) or "error_code" not in body:
             raise BadResponse("天眼查返回的内容格式不符")
         try:
             code = int(body["error_code"])
         except (TypeError, ValueError):
             raise BadResponse("天眼查返回的错误码无法识别") from None
-        reason = str(body.get("reason") or "")[:80]
+        reason = self.vendor_text(body.get("reason"))  # masked, then cut
         if code == 0:
             return body.get("result")
         if code == 300000:

@@ -8,7 +8,6 @@ state. Dates everywhere, never run ids alone. Written to a temporary file beside
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ import polars as pl
 from docx import Document
 from docx.oxml.ns import qn
 
+from fundrisk.atomic import atomic_path
 from fundrisk.campaign.progress import FLOW, LABELS, Progress, campaign_progress, percent
 from fundrisk.errors import BadInput
 from fundrisk.warehouse.campaign_store import overdue_cases, work_between
@@ -219,10 +219,6 @@ def write_brief(
     progress = campaign_progress(con, span.end, campaign_file)
     doc = build_brief(progress, span, work_between(con, span.start, span.end), overdue_cases(con, span.end))
     out.parent.mkdir(parents=True, exist_ok=True)
-    temp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    try:
+    with atomic_path(out) as temp:
         doc.save(str(temp))  # type: ignore[attr-defined]
-        os.replace(temp, out)
-    finally:
-        temp.unlink(missing_ok=True)
     return out

@@ -57,14 +57,6 @@ def _section(raw: dict) -> Section:
 SECTIONS: tuple[Section, ...] = tuple(_section(raw) for raw in CONFIG["section"])
 
 
-def _mask_name(expr: pl.Expr) -> pl.Expr:
-    """王建国 → 王**: the family name stays, so a colleague can still tell reporters apart."""
-    rest = (expr.str.len_chars() - 1).clip(lower_bound=0)
-    return pl.when(expr.str.len_chars() > 0).then(
-        expr.str.slice(0, 1) + pl.lit("*").repeat_by(rest).list.join("")
-    )
-
-
 def shape(section: Section, frame: pl.DataFrame, unmask: bool) -> pl.DataFrame:
     """Mask, format and rename one section's frame (a missing table gives an empty frame with the headers)."""
     if not frame.columns:
@@ -74,7 +66,7 @@ def shape(section: Section, frame: pl.DataFrame, unmask: bool) -> pl.DataFrame:
         for column, kind in section.masks.items():
             if column in frame.columns:
                 expr = pl.col(column).cast(pl.String)
-                masked = _mask_name(expr) if kind == "name" else mask(expr, kind)  # type: ignore[arg-type]
+                masked = mask(expr, kind)  # type: ignore[arg-type]
                 edits.append(masked.alias(column))
         edits += [mask_embedded(pl.col(c)).alias(c) for c in section.free_text if c in frame.columns]
     edits += [

@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from fundrisk import atomic
 from fundrisk.campaign.report_section import progress_section
 from fundrisk.errors import BadInput
 from fundrisk.publish.ledger import overdue_rectifications
@@ -214,5 +215,5 @@ def write_report(con: duckdb.DuckDBPyConnection, path: Path) -> Path:
     if path.suffix.lower() not in {".html", ".htm"}:
         raise BadInput(f"报告须保存为 .html 文件，当前为「{path.suffix or path.name}」")
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(build_report(con), encoding="utf-8")
+    atomic.write_text(path, build_report(con))  # a killed or full-disk write keeps the old report
     return path

@@ -1,6 +1,7 @@
 """Make an export frame safe to open and to hand out: no formulas, no unmasked personal data.
 
-Whole-column polars expressions only. Masking (unless the caller explicitly unmasks) comes first,
+Whole-column polars expressions only. Masking (unless the caller explicitly unmasks) comes first, with
+the patterns of fundrisk/privacy.py (the one home for personal-number formats),
 then every text cell that a spreadsheet would read as a formula is neutralised (OWASP CSV injection:
 a cell starting with = + - @ TAB or CR gets a leading single quote).
 """
@@ -12,14 +13,11 @@ from typing import Literal
 
 import polars as pl
 
-MaskKind = Literal["id", "phone", "account"]
+from fundrisk.privacy import mask_text_expr
+
+MaskKind = Literal["id", "phone", "account", "name"]
 
 FORMULA_START = r"^[=+\-@\t\r]"
-# Resident ID numbers and mobile numbers that sit inside free text (clue content, notes, reasons).
-# An ID starts with a region digit 1-6, so an 18-character credit code (9…, 1…, 5…) of the usual
-# 91/92/93/51/52 families is not taken for one; codes are excluded from free-text masking anyway.
-EMBEDDED_ID = r"(^|[^0-9A-Za-z])([1-6]\d{5})(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(\d{3}[0-9Xx])([^0-9]|$)"
-EMBEDDED_PHONE = r"(^|[^0-9])(1[3-9]\d)\d{4}(\d{4})([^0-9]|$)"
 
 
 def neutralise(expr: pl.Expr) -> pl.Expr:
@@ -43,8 +41,18 @@ def _keep_ends(expr: pl.Expr, head: int, tail: int) -> pl.Expr:
     )
 
 
+def mask_name(expr: pl.Expr) -> pl.Expr:
+    """王建国 → 王**: the family name stays, so colleagues can still tell people apart."""
+    rest = (expr.str.len_chars() - 1).clip(lower_bound=0)
+    return pl.when(expr.str.len_chars() > 0).then(
+        expr.str.slice(0, 1) + pl.lit("*").repeat_by(rest).list.join("")
+    )
+
+
 def mask(expr: pl.Expr, kind: MaskKind) -> pl.Expr:
-    """ID 370303********1234, phone 138****5678, account ************5678."""
+    """ID 370303********1234, phone 138****5678, account ************5678, name 王**."""
+    if kind == "name":
+        return mask_name(expr)
     if kind == "id":
         return _keep_ends(expr, 6, 4)
     if kind == "phone":
@@ -53,11 +61,8 @@ def mask(expr: pl.Expr, kind: MaskKind) -> pl.Expr:
 
 
 def mask_embedded(expr: pl.Expr) -> pl.Expr:
-    """Mask ID and mobile numbers written inside free text."""
-    ids = expr.str.replace_all(EMBEDDED_ID, "${1}${2}********${3}${4}")
-    # Run twice so adjacent numbers sharing a separator are both caught.
-    once = ids.str.replace_all(EMBEDDED_PHONE, "${1}${2}****${3}${4}")
-    return once.str.replace_all(EMBEDDED_PHONE, "${1}${2}****${3}${4}")
+    """Mask ID, phone, landline and card numbers written inside free text (fundrisk.privacy, one home)."""
+    return mask_text_expr(expr)
 
 
 def protect(

@@ -12,8 +12,8 @@ never half a list.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
-import os
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,9 +22,12 @@ from pathlib import Path
 import polars as pl
 import xlsxwriter
 
+from fundrisk.atomic import atomic_path
 from fundrisk.errors import BadInput
 
+log = logging.getLogger(__name__)
 SUFFIXES = (".csv", ".xlsx")
+CELL_CHARS = 32767  # Excel's limit for one cell
 WORKBOOK_OPTIONS = {
     "strings_to_formulas": False,
     "strings_to_numbers": False,
@@ -62,15 +65,9 @@ def export_format(path: Path) -> str:
 
 @contextmanager
 def atomic_target(path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside `path`; on success it replaces `path`, on failure it is removed."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temp = target.with_name(f".{target.stem}.{os.getpid()}.tmp{target.suffix}")
-    try:
+    """Yield a temporary path beside `path`; on success it replaces `path` (fundrisk.atomic)."""
+    with atomic_path(path) as temp:
         yield temp
-        os.replace(temp, target)
-    finally:
-        temp.unlink(missing_ok=True)
 
 
 def write_csv(frame: pl.DataFrame, path: Path) -> None:
@@ -79,18 +76,22 @@ def write_csv(frame: pl.DataFrame, path: Path) -> None:
         frame.write_csv(temp, include_bom=True, float_precision=2)
 
 
-def write_xlsx(sheets: Sequence[Sheet], path: Path) -> None:
+def write_xlsx(sheets: Sequence[Sheet], path: Path) -> int:
     """Every cell written with write_string / write_number; the header row bold, frozen and filterable.
 
     Every sheet gets an autofilter over its header and data, so an analyst can narrow any list in
-    Excel or WPS without first selecting the table.
+    Excel or WPS without first selecting the table. Returns how many cells were cut at Excel's limit.
     """
     with atomic_target(path) as temp:
-        _write_book(sheets, temp)
+        cut = _write_book(sheets, temp)
+    if cut:
+        log.warning("%s: %d cells over %d characters cut with a marker", Path(path).name, cut, CELL_CHARS)
+    return cut
 
 
-def _write_book(sheets: Sequence[Sheet], path: Path) -> None:
+def _write_book(sheets: Sequence[Sheet], path: Path) -> int:
     book = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
+    cut = 0
     try:
         bold = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
         for spec in sheets:
@@ -103,30 +104,46 @@ def _write_book(sheets: Sequence[Sheet], path: Path) -> None:
             for i, row in enumerate(spec.rows, start=1):
                 last = i
                 for j, value in enumerate(row):
-                    write_cell(sheet, i, j, value)
+                    cut += write_cell(sheet, i, j, value)
             if spec.header:
                 rows = last if spec.filtered_rows is None else min(last, spec.filtered_rows)
                 sheet.autofilter(0, 0, rows, len(spec.header) - 1)
     finally:
         book.close()
+    return cut
 
 
-def write_cell(sheet: xlsxwriter.worksheet.Worksheet, row: int, col: int, value: object) -> None:
-    """One typed cell; bools become 是/否, dates ISO text, None stays empty."""
+def fit_cell(text: str) -> str:
+    """Text that fits one Excel cell: a longer one is cut visibly, ending 「…（已截断，共N字）」.
+
+    xlsxwriter would cut it at 32,767 characters without a word; an analyst must see that it was cut.
+    """
+    if len(text) <= CELL_CHARS:
+        return text
+    marker = f"…（已截断，共{len(text)}字）"
+    return text[: CELL_CHARS - len(marker)] + marker
+
+
+def write_cell(sheet: xlsxwriter.worksheet.Worksheet, row: int, col: int, value: object) -> int:
+    """One typed cell; bools become 是/否, dates ISO text, None stays empty. 1 when text was cut, else 0."""
     if value is None:
-        return
+        return 0
+    if isinstance(value, str) and len(value) > CELL_CHARS:
+        sheet.write_string(row, col, fit_cell(value))
+        return 1
     if isinstance(value, bool):
         sheet.write_string(row, col, "是" if value else "否")
     elif isinstance(value, int | float):
         if isinstance(value, float) and not math.isfinite(value):
-            return
+            return 0
         sheet.write_number(row, col, value)
     elif isinstance(value, dt.date | dt.datetime):
         sheet.write_string(
             row, col, value.isoformat(sep=" ") if isinstance(value, dt.datetime) else str(value)
         )
     else:
-        sheet.write_string(row, col, str(value))
+        sheet.write_string(row, col, fit_cell(str(value)))
+    return 0
 
 
 def write_frame(frame: pl.DataFrame, path: Path, sheet_name: str = "名单") -> None:

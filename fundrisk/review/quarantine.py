@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 import polars as pl
 
-from fundrisk.publish.safety import protect
+from fundrisk.publish.safety import mask_name, protect
 from fundrisk.review.config import DECISION, KEY_COLUMNS, NOTE, masks
 from fundrisk.sources.spec import KINDS, header_key
 
@@ -99,14 +99,6 @@ def _personal_labels() -> dict[str, str]:
     return {c.label: kinds.get(c.name, "name") for spec in KINDS.values() for c in spec.columns if c.personal}
 
 
-def _mask_name(expr: pl.Expr) -> pl.Expr:
-    """王建国 → 王**: the family name stays, so colleagues can still tell people apart."""
-    rest = (expr.str.len_chars() - 1).clip(lower_bound=0)
-    return pl.when(expr.str.len_chars() > 0).then(
-        expr.str.slice(0, 1) + pl.lit("*").repeat_by(rest).list.join("")
-    )
-
-
 def display(values: pl.DataFrame, unmask: bool) -> pl.DataFrame:
     """The 隔离数据 sheet: hidden keys, where the row came from, why, the decision cells, the raw values."""
     labels = [
@@ -129,7 +121,7 @@ def display(values: pl.DataFrame, unmask: bool) -> pl.DataFrame:
     personal = {label: how for label, how in _personal_labels().items() if label in labels}
     if not unmask:
         frame = frame.with_columns(
-            _mask_name(pl.col(label)).alias(label) for label, how in personal.items() if how == "name"
+            mask_name(pl.col(label)).alias(label) for label, how in personal.items() if how == "name"
         )
     numbers = {label: how for label, how in personal.items() if how != "name"}
     codes = [*KEY_COLUMNS, *(c.label for s in KINDS.values() for c in s.columns if c.type == "uscc")]

@@ -21,6 +21,7 @@ from fundrisk.sources.readers import (
     LINE,
     RawTable,
     csv_header_line,
+    encoding_note,
     read_table,
     sniff_encoding,
     utf8_source,
@@ -73,9 +74,11 @@ def _csv_batches(source: Path, name: str, encoding: str, rows: int, skip: int = 
     if LINE in headers:
         raise NotStreamable(name)  # the whole-file reader reports the reserved column name
     numbered = scan.with_row_index(LINE, offset=skip + 2).with_columns(pl.col(LINE).cast(pl.Int64))
+    notes = encoding_note(encoding)  # said once, with the first batch
     try:
         for frame in numbered.collect_batches(chunk_size=rows):
             if frame.height:
-                yield RawTable(frame.select(LINE, *headers), _empty_rejects(), encoding)
+                yield RawTable(frame.select(LINE, *headers), _empty_rejects(), encoding, notes)
+                notes = ()
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError, pl.exceptions.ShapeError):
         raise NotStreamable(name) from None

@@ -9,9 +9,12 @@ with the GB 32100-2015 weights python-stdnum uses (tests hold the two equal on r
 from __future__ import annotations
 
 import datetime as dt
+import tomllib
+from pathlib import Path
 
 import polars as pl
 
+LIMITS = tomllib.loads(Path(__file__).with_name("kinds.toml").read_text(encoding="utf-8"))["limits"]
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 MIN_DATE, MAX_DATE = dt.date(1900, 1, 1), dt.date(2100, 12, 31)
 
@@ -152,3 +155,57 @@ def parse_uscc(raw: pl.Expr, ok: pl.Expr | None = None) -> tuple[pl.Expr, pl.Exp
         ok = code.map_batches(uscc_is_valid, return_dtype=pl.Boolean)
     value = pl.when(ok).then(code)
     return value, raw.is_not_null() & ~ok.fill_null(False)
+
+
+def text_cap(name: str) -> int:
+    """Longest plausible text of a column, in characters (kinds.toml [limits.text_chars])."""
+    caps: dict[str, int] = LIMITS["text_chars"]
+    return int(caps.get(name, caps["default"]))
+
+
+def _yuan(limit: float) -> str:
+    return f"{limit / 1e8:g}亿元" if limit >= 1e8 else f"{limit:g}元"
+
+
+def limit_reasons(
+    name: str, kind: str, label: str, cleaned: pl.Expr, value: pl.Expr, today: dt.date, personal: bool = False
+) -> list[pl.Expr]:
+    """Reasons (null where fine) for a parsed value outside its plausible range, or a text too long.
+
+    An amount of 400 digits parses to `inf` and a clue dated 2100 moves every later run's grading:
+    both are quarantined here, with the limit named, instead of reaching scoring.
+    """
+    if kind == "text":
+        cap = text_cap(name)
+        size = cleaned.str.len_chars()
+        message = pl.concat_str(pl.lit(f"{label}超过{cap}字（共"), size.cast(pl.Utf8), pl.lit("字），请核对"))
+        return [pl.when(size > cap).then(message)]
+    shown = pl.lit("（已隐藏）") if personal else cleaned.str.slice(0, 40)
+    if kind in {"amount", "amount_wan"}:
+        top = float(LIMITS["amount_max" if kind == "amount" else "amount_wan_max"])
+        limit = _yuan(top if kind == "amount" else top * 1e4)
+        over = value.is_not_null() & ~(value <= top)  # inf and NaN fail `<=` as well
+        return [
+            pl.when(over).then(
+                pl.concat_str(pl.lit(f"{label}「"), shown, pl.lit(f"」超出合理范围（0–{limit}）"))
+            )
+        ]
+    if kind == "count":
+        top = int(LIMITS["count_max"])
+        over = value.is_not_null() & (value > top)
+        return [
+            pl.when(over).then(
+                pl.concat_str(pl.lit(f"{label}「"), shown, pl.lit(f"」超出合理范围（0–{top:,}）"))
+            )
+        ]
+    if kind == "date" and name not in LIMITS["future_ok"]:
+        latest = today + dt.timedelta(days=int(LIMITS["future_days"]))
+        later = value.is_not_null() & (value > pl.lit(latest))
+        tail = f"」晚于今天（{today.isoformat()}），日期不能在未来，请核对"
+        return [pl.when(later).then(pl.concat_str(pl.lit(f"{label}「"), shown, pl.lit(tail)))]
+    return []
+
+
+def cell_cap() -> int:
+    """Excel's cell limit: a longer raw value cannot have come from a workbook intact."""
+    return int(LIMITS["cell_chars"])

@@ -27,6 +27,7 @@ from pathlib import Path
 import polars as pl
 
 from fundrisk.errors import BadInput
+from fundrisk.sources import encodings, parse
 from fundrisk.sources.headers import SCAN_ROWS, best_header_row, known_headers, mismatch_message
 from fundrisk.sources.spec import KindSpec
 from fundrisk.sources.workbook import ROW, dedupe_headers, read_workbook
@@ -36,6 +37,7 @@ LINE = "__line"
 SUPPORTED = {".csv", ".txt", ".xlsx", ".parquet"}
 OLD_EXCEL = {".xls", ".et"}  # binary Excel/WPS workbooks: saved as .xlsx or CSV first
 BLOCK = 1 << 22  # bytes decoded at a time while finding a file's encoding
+csv.field_size_limit(1 << 30)  # a long field is quarantined by its column's cap, not a whole-file error
 
 
 @dataclass(frozen=True)
@@ -67,26 +69,32 @@ def _blocks(path: Path) -> Iterator[bytes]:
 def sniff_encoding(path: Path) -> tuple[str, bool]:
     """(encoding, has non-blank content) of a text file, decoded block by block and never kept whole.
 
-    UTF-8 (with or without BOM) is tried before GB18030; a NUL byte means binary content.
+    UTF-8 (with or without BOM) is tried first; a file that is not UTF-8 throughout is looked at line by
+    line: GB18030, or MIXED when some lines are UTF-8 (a GB18030 export with UTF-8 rows pasted in, which
+    decoded whole as GB18030 would load those rows as mojibake). A NUL byte means binary content.
     """
     unreadable = BadInput(
         f"文件「{path.name}」编码无法识别或含有二进制内容，请另存为 UTF-8 或 GB18030 编码的 CSV"
     )
     with path.open("rb") as handle:
         bom = handle.read(3) == b"\xef\xbb\xbf"
-    for encoding in ["utf-8-sig"] if bom else ["utf-8", "gb18030"]:
-        decoder = codecs.getincrementaldecoder(encoding)()
-        content = False
-        try:
-            for block in _blocks(path):
-                if b"\x00" in block:
-                    raise unreadable  # binary content: no encoding will do
-                content = bool(decoder.decode(block).strip()) or content
-            content = bool(decoder.decode(b"", final=True).strip()) or content
-        except UnicodeDecodeError:
-            continue
+    encoding = "utf-8-sig" if bom else "utf-8"
+    decoder = codecs.getincrementaldecoder(encoding)()
+    content = False
+    try:
+        for block in _blocks(path):
+            if b"\x00" in block:
+                raise unreadable  # binary content: no encoding will do
+            content = bool(decoder.decode(block).strip()) or content
+        content = bool(decoder.decode(b"", final=True).strip()) or content
         return encoding, content
-    raise unreadable
+    except UnicodeDecodeError:
+        pass
+    try:
+        utf8_lines, content = encodings.classify_lines(_blocks(path))
+    except UnicodeDecodeError:
+        raise unreadable from None
+    return (encodings.MIXED if utf8_lines else "gb18030"), content
 
 
 @contextmanager
@@ -112,6 +120,8 @@ def _empty_rejects() -> pl.DataFrame:
 
 
 def _with_lines(frame: pl.DataFrame, offset: int = 2) -> pl.DataFrame:
+    if LINE in frame.columns:  # a file's own column of that name is kept as __line_2 (issue 16)
+        frame = frame.rename(dict(zip(frame.columns, dedupe_headers(frame.columns), strict=True)))
     return frame.with_row_index(LINE, offset=offset).with_columns(pl.col(LINE).cast(pl.Int64))
 
 
@@ -152,28 +162,46 @@ def csv_header_line(path: Path, encoding: str, spec: KindSpec | None = None) -> 
 
 
 def _read_csv_tolerant(text: str, name: str, skip: int = 0) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Slow path for files polars refuses: split with the csv module, set ragged records aside."""
+    """Slow path for files polars refuses: split with the csv module, set ragged records aside.
+
+    Records are numbered by their first physical line. A ragged record spanning several lines is an
+    unbalanced quote that swallowed the lines after it: each of those lines is quarantined on its own,
+    so rows read counts every physical record (a stray quote never turns 30 lines into one).
+    """
+    lines = io.StringIO(text, newline="").readlines()
+    reader = csv.reader(lines)
+    records: list[tuple[int, int, list[str]]] = []  # first line, last line, fields
     try:
-        records = list(csv.reader(io.StringIO(text, newline="")))
+        for record in reader:
+            start = records[-1][1] + 1 if records else 1
+            records.append((start, reader.line_num, record))
     except csv.Error as exc:
         raise BadInput(f"文件「{name}」CSV 格式错误（{exc}），请检查引号是否成对") from None
     if len(records) <= skip:
         raise BadInput(f"文件「{name}」是空文件")
-    header, body = records[skip], records[skip + 1 :]
+    header = records[skip][2]
     _check_headers(header, name)
     width = len(header)
     good: list[list[str]] = []
     good_lines: list[int] = []
     bad: list[dict[str, object]] = []
-    for number, record in enumerate(body, start=skip + 2):
+    for first, last, record in records[skip + 1 :]:
         if not record:
             continue
         if len(record) == width:
             good.append(record)
-            good_lines.append(number)
+            good_lines.append(first)
+        elif last > first:
+            reason = f"引号不成对：第{first}–{last}行被合并成一条记录，已逐行隔离（请检查第{first}行的引号）"
+            for number in range(first, last + 1):
+                raw = lines[number - 1].rstrip("\r\n")
+                if raw.strip():
+                    bad.append(
+                        {"line": number, "reason": reason, "raw": json.dumps([raw], ensure_ascii=False)}
+                    )
         else:
             reason = f"字段数为{len(record)}，与表头的{width}列不一致（请检查分隔符或引号）"
-            bad.append({"line": number, "reason": reason, "raw": json.dumps(record, ensure_ascii=False)})
+            bad.append({"line": first, "reason": reason, "raw": json.dumps(record, ensure_ascii=False)})
     names = dedupe_headers(header)
     frame = pl.DataFrame(good, schema={n: pl.Utf8 for n in names}, orient="row")
     frame = frame.with_columns(pl.Series(LINE, good_lines, dtype=pl.Int64)).select(LINE, *names)
@@ -181,8 +209,16 @@ def _read_csv_tolerant(text: str, name: str, skip: int = 0) -> tuple[pl.DataFram
     return frame, rejects
 
 
-def _title_note(skip: int) -> tuple[str, ...]:
-    return (f"表头在第{skip + 1}行，上方的标题行已跳过",) if skip else ()
+def encoding_note(encoding: str) -> tuple[str, ...]:
+    """Say so when a file's lines were decoded each in its own encoding."""
+    if encoding == encodings.MIXED:
+        return ("文件同时含有 GB18030 和 UTF-8 编码的行，已逐行按各自的编码读取",)
+    return ()
+
+
+def _title_note(skip: int, encoding: str = "") -> tuple[str, ...]:
+    title = (f"表头在第{skip + 1}行，上方的标题行已跳过",) if skip else ()
+    return (*encoding_note(encoding), *title)
 
 
 def _fit(columns: list[str], spec: KindSpec | None, where: str) -> None:
@@ -204,10 +240,10 @@ def read_csv(path: Path, spec: KindSpec | None = None) -> RawTable:
         text = path.read_text(encoding=encoding)  # the slow path needs the text; such files are rare
         frame, rejects = _read_csv_tolerant(text, path.name, skip)
         _fit(frame.columns, spec, f"文件「{path.name}」")
-        return RawTable(frame, rejects, encoding, _title_note(skip))
+        return RawTable(frame, rejects, encoding, _title_note(skip, encoding))
     _check_headers(frame.columns, path.name)
     _fit(frame.columns, spec, f"文件「{path.name}」")
-    return RawTable(_with_lines(frame, skip + 2), _empty_rejects(), encoding, _title_note(skip))
+    return RawTable(_with_lines(frame, skip + 2), _empty_rejects(), encoding, _title_note(skip, encoding))
 
 
 def read_xlsx(path: Path, spec: KindSpec | None = None) -> RawTable:
@@ -217,7 +253,18 @@ def read_xlsx(path: Path, spec: KindSpec | None = None) -> RawTable:
     for note in book.notes:  # the caller shows them (RawTable.notes); a warning here would reach Prefect's
         log.info("%s: %s", path.name, note)  # API handler outside any run and print a logging error
     frame = book.frame.rename({ROW: LINE}).select(LINE, pl.exclude(LINE))
-    return RawTable(frame, _empty_rejects(), "xlsx", book.notes)
+    return RawTable(frame, _empty_rejects(), "xlsx", (*book.notes, *_long_cells_note(frame)))
+
+
+def _long_cells_note(frame: pl.DataFrame) -> tuple[str, ...]:
+    """Excel holds at most 32,767 characters a cell: a longer one did not come from Excel intact.
+
+    Its row is quarantined by the column caps (validate.py); the note says why rows went missing.
+    """
+    cap = parse.cell_cap()
+    texts = frame.select(pl.col(pl.Utf8).str.len_chars().gt(cap).sum())
+    over = sum(int(v or 0) for v in texts.row(0)) if texts.width else 0
+    return (f"有 {over} 个单元格超过 {cap} 字（Excel 单元格上限），所在行已隔离",) if over else ()
 
 
 def read_parquet(path: Path) -> RawTable:

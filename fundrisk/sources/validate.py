@@ -6,11 +6,13 @@ within-file duplicate keys. Invariant: loaded.height + quarantine.height == raw.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import polars as pl
 
 from fundrisk.errors import BadInput
+from fundrisk.privacy import mask_text_expr
 from fundrisk.sources import parse
 from fundrisk.sources.readers import LINE, RawTable
 from fundrisk.sources.spec import ColumnSpec, KindSpec, header_key
@@ -83,9 +85,11 @@ def _reasons(col: ColumnSpec, message: str | None) -> list[pl.Expr]:
     if col.required:
         reasons.append(pl.when(cleaned.is_null()).then(pl.lit(f"缺少必填项「{col.label}」")))
     if message is not None:
-        shown = pl.lit("（已隐藏）") if col.personal else cleaned.str.slice(0, 40)
+        shown = pl.lit("（已隐藏）") if col.personal else mask_text_expr(cleaned).str.slice(0, 40)
         invalid = cleaned.is_not_null() & value.is_null()
         reasons.append(pl.when(invalid).then(pl.concat_str(pl.lit(f"{col.label}「"), shown, pl.lit(message))))
+    today = dt.date.today()
+    reasons += parse.limit_reasons(col.name, col.type, col.label, cleaned, value, today, col.personal)
     return reasons
 
 
@@ -110,10 +114,12 @@ def validate(raw: RawTable, spec: KindSpec, source_file: str, seen: pl.DataFrame
     ]
     checks = [pl.col(c) for c in frame.columns if c.startswith("__ok_")]
     extra_json = pl.struct(extras).struct.json_encode() if extras else pl.lit(None, pl.Utf8)
-    stage = frame.select(pl.col(LINE).alias("line"), *cleaned, *checks, extra_json.alias("extra"))
+    stage = frame.select(
+        pl.col(LINE).alias("line"), *cleaned, *checks, extra_json.alias("extra"), _cell_reason(extras)
+    )
     parsed = {c.name: _parsed(c, pl.col(f"__c_{c.name}"), _ok(c, mapping)) for c in spec.columns}
     stage = stage.with_columns(value.alias(name) for name, (value, _) in parsed.items())
-    reasons = [r for c in spec.columns for r in _reasons(c, parsed[c.name][1])]
+    reasons = [r for c in spec.columns for r in _reasons(c, parsed[c.name][1])] + [pl.col("__cell")]
     if spec.one_of:
         present = [pl.col(f"__c_{n}").is_not_null() for n in spec.one_of]
         names = "或".join(spec.column(n).label for n in spec.one_of)
@@ -148,6 +154,18 @@ def validate(raw: RawTable, spec: KindSpec, source_file: str, seen: pl.DataFrame
     )
     quarantine = pl.concat([rejected, parse_rejects]).cast(QUARANTINE_SCHEMA).sort("line")  # type: ignore[arg-type]
     return Validated(loaded, quarantine)
+
+
+def _cell_reason(extras: list[str]) -> pl.Expr:
+    """Columns kept as extras are not typed, but none may exceed what one Excel cell holds."""
+    cap = parse.cell_cap()
+    over = [pl.when(pl.col(c).str.len_chars() > cap).then(pl.lit(f"「{c}」")) for c in extras]
+    names = pl.concat_str(over, ignore_nulls=True) if over else pl.lit(None, pl.Utf8)
+    return (
+        pl.when(names.str.len_chars() > 0)
+        .then(pl.concat_str(pl.lit("列"), names, pl.lit(f"超过{cap}字（Excel 单元格上限），请核对")))
+        .alias("__cell")
+    )
 
 
 def _ok(col: ColumnSpec, mapping: dict[str, str]) -> pl.Expr | None:

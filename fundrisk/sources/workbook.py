@@ -18,6 +18,7 @@ import polars as pl
 from fundrisk.errors import BadInput
 from fundrisk.sources.headers import SCAN_ROWS, best_header_row, fits, known_headers, mismatch_message
 from fundrisk.sources.spec import KindSpec
+from fundrisk.sources.zipguard import check_workbook
 
 ROW = "__row"
 SHEET, SHEET_ROW = "工作表", "表内行号"  # extra columns when rows come from several sheets
@@ -40,8 +41,11 @@ class _Sheet:
 
 
 def dedupe_headers(headers: list[str]) -> list[str]:
-    """Unique, non-blank column names: a blank header becomes 列, a repeat gets _2, _3 …"""
-    seen: dict[str, int] = {}
+    """Unique, non-blank column names: a blank header becomes 列, a repeat gets _2, _3 …
+
+    The reader's own column names (__line, __row) are taken: a file's column of that name gets _2.
+    """
+    seen: dict[str, int] = {"__line": 1, ROW: 1}
     out = []
     for h in headers:
         h = h.strip() or "列"
@@ -52,6 +56,7 @@ def dedupe_headers(headers: list[str]) -> list[str]:
 
 
 def _load(path: Path, known: dict[str, str]) -> tuple[list[_Sheet], list[str]]:
+    check_workbook(path)  # a zip bomb is refused before fastexcel inflates it
     try:
         reader = fastexcel.read_excel(path)
     except Exception as exc:  # fastexcel raises its own tree for corrupt workbooks

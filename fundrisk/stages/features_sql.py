@@ -3,6 +3,10 @@
 Kept as data-like SQL text, splink-style: logic builds SQL, fundrisk/stages/features.py executes it.
 """
 
+import datetime as dt
+
+from fundrisk.settings import get_settings
+
 LICENSED_FI = (
     "(银行|保险|证券|信托|期货|金融租赁|消费金融|信用合作联社|信用社|邮政储蓄)"
     "(股份有限公司|有限责任公司|有限公司|公司)?.*(分行|支行|营业部|营业所|分公司|支公司|中心支公司|$)"
@@ -84,12 +88,21 @@ survey_agg AS (
     GROUP BY ALL
 )"""
 
+# The date recency is measured from: the run date, or FUNDRISK_AS_OF when history is replayed. Never
+# max(date in the data): one clue dated 2100 would then move every subject's grade (issue 16).
 AS_OF = """
-as_of AS (
-    SELECT coalesce(greatest(
-        (SELECT max(received_on) FROM clues), (SELECT max(alert_date) FROM alerts)
-    ), current_date) AS as_of
-)"""
+as_of AS (SELECT $as_of::DATE AS as_of)"""
+
+
+def run_as_of() -> dt.date:
+    """FUNDRISK_AS_OF when set (replaying history), else today: the date a run grades as of."""
+    return get_settings().as_of or dt.date.today()
+
+
+def features_params() -> dict[str, object]:
+    """FEATURES_SQL's parameters, with the as-of date read when the run asks for them."""
+    return {**FEATURES_PARAMS, "as_of": run_as_of()}
+
 
 REGISTERED = """
 registered AS (
@@ -160,7 +173,7 @@ lead_rows AS (
     FROM leads l
 )"""
 
-# Composed only of the module's constant CTEs; values travel as named parameters (FEATURES_PARAMS).
+# Composed only of the module's constant CTEs; values travel as named parameters (features_params()).
 FEATURES_SQL = f"""
 WITH {SUBJECT_SOURCES}, {ALERT_AGG}, {CLUE_AGG}, {SURVEY_AGG}, {AS_OF}, {REGISTERED}, {LEADS},
 subjects AS (SELECT * FROM registered UNION ALL BY NAME SELECT * FROM lead_rows)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+
 import duckdb
 import polars as pl
 
 from enrichers.registry.enrich import enrich_registry, prescreen
+from fundrisk.errors import BadInput
 from fundrisk.settings import Settings
 from fundrisk.warehouse.frames import read
 
+log = logging.getLogger(__name__)
 MIN_PRIORITY = 1.0  # at least one linked alert or clue, or a strong keyword score, before paying
 
 SIGNALS_SQL = """
@@ -30,9 +34,21 @@ LEFT JOIN (  -- strong ties only: a weak tie alone is not worth a paid look-up
 
 
 def run_registry(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str, object]:
-    """Pre-screen, then look up within the budget; cached answers cost nothing. Counts only."""
+    """Pre-screen, then look up within the budget; cached answers cost nothing. Counts only.
+
+    Registry facts are an enrichment: a failure that is not the database's or the disk's makes the
+    enrichment partial (``partial``, shown in the run summary and its status), never the run failed.
+    """
     subjects = prescreen(read(con, SIGNALS_SQL)).filter(pl.col("priority") >= MIN_PRIORITY)
-    report = enrich_registry(con, subjects, settings)
+    try:
+        report = enrich_registry(con, subjects, settings)
+    except (duckdb.Error, OSError, BadInput):
+        raise
+    except Exception as exc:  # noqa: BLE001 - any other failure leaves the run to go on without facts
+        line = f"工商信息查询出错（{type(exc).__name__}），本次运行未取得工商信息，其余步骤照常进行"
+        log.warning("%s", line)
+        return {"candidates": subjects.height, "counts": {}, "requests": 0, "message": line,
+                "summary": line, "partial": True}  # fmt: skip
     return {
         "provider": report.provider,
         "candidates": subjects.height,
@@ -40,4 +56,5 @@ def run_registry(con: duckdb.DuckDBPyConnection, settings: Settings) -> dict[str
         "requests": report.requests,
         "message": report.message or "",
         "summary": report.summary(),
+        "partial": report.incomplete > 0,
     }

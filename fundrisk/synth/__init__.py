@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from fundrisk import atomic
+from fundrisk.atomic import atomic_open
 from fundrisk.synth import writer
 from fundrisk.synth.alerts import build_alerts
 from fundrisk.synth.clues import build_clues, make_leads
@@ -100,7 +102,7 @@ def _registrations(out: Path, plan: Plan, seed: int, scopes: ScopePool) -> tuple
     snap_path = out / "registry" / SNAPSHOT_NAME
     taken = pl.Series("name", [], dtype=pl.String)
     names_rng = np.random.Generator(np.random.PCG64([seed, 3]))
-    with reg_path.open("wb") as reg, ent_path.open("wb") as ent, snap_path.open("wb") as snap:
+    with atomic_open(reg_path) as reg, atomic_open(ent_path) as ent, atomic_open(snap_path) as snap:
         reg.write("\ufeff".encode())
         for chunk, start in enumerate(range(0, plan.n, CHUNK_ROWS)):
             stop = min(plan.n, start + CHUNK_ROWS)
@@ -205,7 +207,7 @@ def generate(out: Path, entities: int = 3000, seed: int = 7) -> GeneratedSummary
     paths["truth/entities"] = truth / "entities.csv"
     rows["truth/entities"] = n_reg
     rows["truth/planted"] = int((plan.scheme >= 0).sum())
-    (truth / "README.md").write_text(README, encoding="utf-8")
+    atomic.write_text(truth / "README.md", README)
     paths["truth/README"] = truth / "README.md"
     return GeneratedSummary(out=out, seed=seed, entities=entities, rows=rows, paths=paths)
 

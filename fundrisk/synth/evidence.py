@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from fundrisk import atomic
 from fundrisk.synth.schemes import SCHEME_NAMES
 
 REGISTERED = 6  # planted registrations with a folder
@@ -142,7 +143,7 @@ def write_evidence(
         folder = out / "evidence" / subject_id
         folder.mkdir(parents=True, exist_ok=True)
         for file_name, data in files.items():
-            (folder / file_name).write_bytes(data)
+            atomic.write_bytes(folder / file_name, data)
             media = "image/png" if file_name.endswith(".png") else "application/pdf"
             digest = hashlib.sha256(data).hexdigest()
             rows.append((kind, subject_id, scheme, file_name, digest, len(data), media))

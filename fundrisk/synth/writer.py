@@ -9,6 +9,9 @@ from typing import BinaryIO
 import polars as pl
 import xlsxwriter
 
+from fundrisk import atomic
+from fundrisk.atomic import atomic_path
+
 FIXED_TIME = dt.datetime(2026, 11, 28, 9, 0, 0)
 
 REGISTRATION_ZH = {
@@ -85,9 +88,7 @@ def append_csv(frame: pl.DataFrame, handle: BinaryIO, header: bool) -> None:
 
 def write_csv(frame: pl.DataFrame, path: Path, encoding: str = "utf-8") -> Path:
     """Whole-frame CSV; encoding 'utf-8-sig' adds a BOM, 'gb18030' re-encodes."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(frame.write_csv().encode(encoding))
-    return path
+    return atomic.write_bytes(path, frame.write_csv().encode(encoding))
 
 
 def write_xlsx(frame: pl.DataFrame, path: Path, sheet: str) -> Path:
@@ -99,7 +100,7 @@ def write_xlsx(frame: pl.DataFrame, path: Path, sheet: str) -> Path:
         "strings_to_urls": False,
         "constant_memory": True,
     }
-    with xlsxwriter.Workbook(str(path), options) as book:
+    with atomic_path(path) as temp, xlsxwriter.Workbook(str(temp), options) as book:
         book.set_properties({"created": FIXED_TIME, "author": "fundrisk"})
         ws = book.add_worksheet(sheet)
         for col, name in enumerate(frame.columns):

@@ -2,12 +2,18 @@
 
 Every connection gets the memory budget (FUNDRISK_MEMORY_LIMIT) and a spill folder (FUNDRISK_TEMP_DIR)
 so that a city- or province-sized run spills to disk instead of being killed for memory.
+A path that is not a DuckDB file (another file, a truncated copy) or cannot be created, and a full
+disk, are one Chinese line (BadInput / DiskFull), never a traceback. `run_lock` keeps a second
+`fundrisk run` off a database another run is using for its whole length (DuckDB's own lock is taken
+and released per step, so it cannot tell a run in progress from an idle file).
 `preserve_insertion_order` stays on: several reads (the resolver's tie-breaks, first-row aggregates)
 take rows in table order without an ORDER BY.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +23,7 @@ import duckdb
 
 from fundrisk.errors import BadInput, DatabaseBusy
 from fundrisk.settings import get_settings
+from fundrisk.system_errors import disk_full, is_disk_full, reason
 from fundrisk.warehouse.schema import all_ddl, known_tables
 
 
@@ -34,23 +41,94 @@ def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnect
         if file.exists() and file.is_dir():
             raise BadInput(f"数据库路径「{file}」是一个文件夹，请用 --db 指定 .duckdb 文件")
         if not read_only:
-            file.parent.mkdir(parents=True, exist_ok=True)
+            _make_folder(file)
         elif not file.exists():
             raise BadInput(f"数据库「{file}」不存在，请先运行 fundrisk ingest 或 fundrisk run")
     try:
         con = duckdb.connect(target, read_only=read_only)
-    except duckdb.IOException as exc:
-        if "lock" in str(exc).lower():
-            raise DatabaseBusy(_busy_message(Path(target), exc)) from None
-        raise
+    except duckdb.Error as exc:
+        raise _open_error(Path(target), exc) from None
     try:
         apply_resources(con, target)
+        if not read_only:
+            con.execute(all_ddl())
+    except duckdb.Error as exc:
+        con.close()
+        raise _open_error(Path(target), exc) from None
     except BaseException:
         con.close()
         raise
-    if not read_only:
-        con.execute(all_ddl())
     return con
+
+
+def _make_folder(file: Path) -> None:
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        if is_disk_full(exc):
+            raise disk_full(file.parent) from None
+        why = reason(exc)
+        raise BadInput(
+            f"无法创建数据库所在的文件夹「{file.parent}」（{why}），请用 --db 指定一个可写位置的 .duckdb 文件"
+        ) from None
+
+
+def _open_error(path: Path, exc: duckdb.Error) -> Exception:
+    """What an analyst can act on: busy, disk full, not a (whole) DuckDB file; anything else as it is."""
+    text = str(exc)
+    if "lock" in text.lower():
+        return DatabaseBusy(_busy_message(path, exc))
+    if is_disk_full(exc):
+        return disk_full(path)
+    damaged = ("not a valid duckdb database", "could not read enough bytes", "corrupt", "checksum")
+    if any(mark in text.lower() for mark in damaged) or isinstance(exc, duckdb.SerializationException):
+        return BadInput(
+            f"文件「{path}」不是 DuckDB 数据库，或文件不完整、已损坏；请用 --db 指定正确的 .duckdb 文件，"
+            "或从备份恢复"
+        )
+    return exc
+
+
+@contextmanager
+def run_lock(path: Path | str) -> Iterator[None]:
+    """Hold `<db>.run.lock` for a whole run; a second run on the same database gets DatabaseBusy at once.
+
+    The lock is the kernel's (flock): a run killed even with SIGKILL releases it. Re-entrant within one
+    process, so the CLI can take it and code below it may take it again.
+    """
+    if str(path) == ":memory:":
+        yield
+        return
+    lock = Path(f"{Path(path).absolute()}.run.lock")
+    if str(lock) in _HELD:
+        yield
+        return
+    _make_folder(lock)
+    handle = lock.open("a+")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip()
+            who = f"（进程号 {holder}）" if holder.isdigit() else ""
+            raise DatabaseBusy(
+                f"数据库「{path}」正在被另一次运行{who}使用，请等待它结束后再试（同一数据库同时只能有一次运行）"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        _HELD.add(str(lock))
+        try:
+            yield
+        finally:
+            _HELD.discard(str(lock))
+    finally:
+        handle.close()
+
+
+_HELD: set[str] = set()
 
 
 def apply_resources(con: duckdb.DuckDBPyConnection, target: str) -> None:

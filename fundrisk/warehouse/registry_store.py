@@ -32,6 +32,17 @@ FACT_TABLES = (
     "registry_flags",
 )
 REGISTRY_TABLES = frozenset({"registry_cache", "registry_lookups", *FACT_TABLES})
+# registry_lookups rows as polars types, never inferred: a run whose first 100 look-ups all succeeded
+# (detail null) and whose 101st is 查无此企业 must not fail with "could not append value".
+LOOKUP_SCHEMA: dict[str, pl.DataType] = {
+    "subject_key": pl.String(),
+    "uscc": pl.String(),
+    "name": pl.String(),
+    "priority": pl.Float64(),
+    "status": pl.String(),
+    "status_label": pl.String(),
+    "detail": pl.String(),
+}
 
 
 def table(name: str) -> str:
@@ -42,6 +53,14 @@ def table(name: str) -> str:
 def ensure_registry_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Create the registry tables if missing (idempotent)."""
     con.execute(REGISTRY_DDL)
+
+
+def _lookup_row(row: dict[str, Any]) -> dict[str, Any]:
+    """One outcome with the types of LOOKUP_SCHEMA (text as str, priority as float, missing as null)."""
+    out: dict[str, Any] = {c: (None if row.get(c) is None else str(row[c])) for c in LOOKUP_SCHEMA}
+    priority = row.get("priority")
+    out["priority"] = float(priority) if isinstance(priority, int | float) else None
+    return out
 
 
 class RegistryStore:
@@ -127,9 +146,9 @@ class RegistryStore:
         status_label, detail)."""
         if not rows:
             return
-        frame = pl.DataFrame(rows).with_columns(
-            pl.lit(provider).alias("provider"), pl.lit(dt.datetime.now()).alias("looked_up_at")
-        )
+        frame = pl.DataFrame(
+            [_lookup_row(row) for row in rows], schema=LOOKUP_SCHEMA, orient="row"
+        ).with_columns(pl.lit(provider).alias("provider"), pl.lit(dt.datetime.now()).alias("looked_up_at"))
         self.con.register("lookup_rows", frame)
         try:
             self.con.execute("INSERT OR REPLACE INTO registry_lookups BY NAME SELECT * FROM lookup_rows")
