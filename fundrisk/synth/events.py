@@ -7,8 +7,9 @@ import polars as pl
 
 from fundrisk.synth.registry import days, format_dates
 
+GENERATED_AS_OF = "2026-11-28"  # the last day generated events fall on: the demo district grades as of it
 EVENT_LO = days("2025-01-01")
-EVENT_HI = days("2026-11-28")
+EVENT_HI = days(GENERATED_AS_OF)
 
 
 def event_days(
