@@ -71,11 +71,12 @@ def similar_chars(chars: pl.Series) -> pl.DataFrame:
     )
 
 
-def _masked(frame: pl.DataFrame, keep: list[str], col: str) -> pl.DataFrame:
+def _masked(frame: pl.DataFrame | pl.LazyFrame, keep: list[str], col: str) -> pl.LazyFrame:
     """keep…, bkey, ch: the text with each position masked in turn, and the character that was masked."""
     text = pl.col(col)
     return (
-        frame.select(*keep, col)
+        frame.lazy()
+        .select(*keep, col)
         .with_columns(pl.int_ranges(0, text.str.len_chars()).alias("pos"))
         .explode("pos")
         .select(
@@ -99,24 +100,29 @@ def brand_ties(new: pl.DataFrame, prior: pl.DataFrame, keys: list[str]) -> pl.Da
     same = new.select("uscc", "brand", *keys).join(prior, on=["brand", *keys])
     same = same.select("uscc", "related_uscc", pl.lit("similar_brand").alias("relation"))
     lengths = prior["brand"].str.len_chars().unique().to_list()
+    # Every head of every new core, masked at every position, is far larger than the result: it is
+    # streamed against the priors' masked brands instead of being held (a province's town has 300k+).
     heads = pl.concat(
-        [new.clear().select("uscc", *keys, pl.col("core").alias("head"))]
+        [new.clear().lazy().select("uscc", *keys, pl.col("core").alias("head"))]
         + [
-            new.filter(pl.col("core").str.len_chars() >= n).select(
-                "uscc", *keys, pl.col("core").str.slice(0, n).alias("head")
-            )
+            new.lazy()
+            .filter(pl.col("core").str.len_chars() >= n)
+            .select("uscc", *keys, pl.col("core").str.slice(0, n).alias("head"))
             for n in lengths
         ]
     )
     mine = [k for k in keys if k != "related_uscc"]
-    candidates = (
+    # Sound-alike pairs over every character either side may show (a few thousand distinct), so that
+    # the masked candidates are filtered inside the stream and only near pairs are ever held.
+    chars = pl.concat([new["core"].str.split("").explode(), prior["brand"].str.split("").explode()]).unique()
+    alike = similar_chars(chars.filter(chars.str.len_chars() == 1))
+    near = (
         _masked(heads, ["uscc", *keys], "head")
         .join(_masked(prior, ["related_uscc", *mine], "brand"), on=["bkey", *keys], suffix="_p")
         .filter(pl.col("ch") != pl.col("ch_p"))
-    )
-    alike = similar_chars(pl.concat([candidates["ch"], candidates["ch_p"]]))
-    near = candidates.join(alike, left_on=["ch", "ch_p"], right_on=["c1", "c2"]).select(
-        "uscc", "related_uscc", pl.lit("near_brand").alias("relation")
+        .join(alike.lazy(), left_on=["ch", "ch_p"], right_on=["c1", "c2"])
+        .select("uscc", "related_uscc", pl.lit("near_brand").alias("relation"))
+        .collect(engine="streaming")
     )
     pairs = pl.concat([same, near]).filter(pl.col("uscc") != pl.col("related_uscc"))
     return pairs.sort("relation", descending=True).unique(["uscc", "related_uscc"], keep="first")

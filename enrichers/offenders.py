@@ -71,6 +71,21 @@ class TieRules:
     specific_address: str
 
 
+TIE_INPUTS = (
+    "uscc",
+    "name",
+    "address",
+    "town",
+    "industry",
+    "legal_rep_id",
+    "phone",
+    "norm",
+    "core",
+    "brand",
+    "addr_key",
+)
+
+
 @lru_cache(maxsize=1)
 def tie_rules() -> TieRules:
     raw = tomllib.loads(DATA.read_text(encoding="utf-8"))
@@ -248,7 +263,10 @@ def _combine(ties: pl.DataFrame, rules: TieRules) -> pl.DataFrame:
 def repeat_offenders(registrations: pl.DataFrame, flagged: pl.DataFrame) -> pl.DataFrame:
     """uscc, related_uscc, relation, reason, strength, weight: one row per registration tied to a flagged entity."""
     rules = tie_rules()
-    regs = registrations.unique("uscc", keep="first")
+    # Only the columns a tie can use: a province's registrations are not copied whole by unique().
+    regs = registrations.select([c for c in TIE_INPUTS if c in registrations.columns]).unique(
+        "uscc", keep="first"
+    )
     frame = _frame(regs, rules)
     ids = flagged.select("uscc").unique()
     keyed = pl.concat(

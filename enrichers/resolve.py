@@ -147,10 +147,17 @@ def _exact_pairs(src: pl.DataFrame, reg: pl.DataFrame) -> pl.DataFrame:
 
 def _masked_keys(frame: pl.DataFrame, id_col: str) -> pl.DataFrame:
     """Each core with one character masked: two cores share a key when they differ in one place."""
+    return _masked_keys_lazy(frame, id_col).collect()
+
+
+def _masked_keys_lazy(frame: pl.DataFrame, id_col: str) -> pl.LazyFrame:
+    """As _masked_keys, lazily: a province's registrations explode to tens of millions of keys, which
+    the streaming engine filters batch by batch instead of holding them all."""
     text = pl.col("core")
     length = text.str.len_chars()
     return (
-        frame.select(id_col, "core")
+        frame.lazy()
+        .select(id_col, "core")
         .filter(length.is_between(4, 16))
         .with_columns(pl.int_ranges(0, length).alias("pos"))
         .explode("pos")
@@ -180,7 +187,10 @@ def _evidence_pairs(src: pl.DataFrame, reg: pl.DataFrame) -> pl.DataFrame:
     # Only keys some source record has can match; a key keeps all its registrations, so the block
     # sizes _small_blocks counts are the same as over all keys (and a million-row window is saved).
     reg_keys = (
-        _masked_keys(reg, "uscc").drop("length").join(src_keys.select("masked"), on="masked", how="semi")
+        _masked_keys_lazy(reg, "uscc")
+        .drop("length")
+        .join(src_keys.lazy().select("masked"), on="masked", how="semi")
+        .collect(engine="streaming")
     )
     typo = (
         src_keys.join(_small_blocks(reg_keys, "masked"), on="masked")
@@ -213,15 +223,16 @@ def _bigrams(frame: pl.DataFrame, id_col: str, only: pl.DataFrame | None = None)
     """id_col, bigram: the distinct character bigrams of each core (only those in `only`, if given)."""
     text = pl.col("core")
     grams = (
-        frame.select(id_col, "core")
+        frame.lazy()
+        .select(id_col, "core")
         .filter(text.str.len_chars() >= 2)
         .with_columns(pl.int_ranges(0, text.str.len_chars() - 1).alias("pos"))
         .explode("pos")
         .select(id_col, text.str.slice(pl.col("pos"), 2).alias("bigram"))
     )
-    if only is not None:
-        grams = grams.join(only, on="bigram", how="semi")
-    return grams.unique()
+    if only is not None:  # streamed: only the kept bigrams of a province's names are ever held
+        grams = grams.join(only.lazy(), on="bigram", how="semi")
+    return grams.unique().collect(engine="streaming")
 
 
 def _fuzzy_pairs(src: pl.DataFrame, reg: pl.DataFrame) -> pl.DataFrame:
