@@ -51,6 +51,7 @@ class LookupReport:
     message: str | None = None
     facts: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    unconfigured: bool = False  # no snapshot or vendor credentials set: skipped by choice, not partial
 
     @property
     def aborted(self) -> bool:
@@ -59,6 +60,8 @@ class LookupReport:
     @property
     def incomplete(self) -> int:
         """Subjects left without registry facts by a failure or a stop (the enrichment is partial)."""
+        if self.unconfigured:
+            return 0
         return sum(self.counts.get(s, 0) for s in INCOMPLETE)
 
     def summary(self) -> str:
@@ -233,13 +236,25 @@ def make_provider(settings: Settings, **policy: Any) -> RegistryProvider:
     raise BadInput(f"未知的工商信息来源「{settings.registry_provider}」，可选 snapshot、tianyancha、qichacha")
 
 
+def is_configured(settings: Settings) -> bool:
+    """Whether the run was given a registry source at all (a snapshot path, or the vendor's credentials)."""
+    kind = settings.registry_provider.strip().lower()
+    if kind == "tianyancha":
+        return bool(settings.tianyancha_token)
+    if kind == "qichacha":
+        return bool(settings.qichacha_key and settings.qichacha_secret)
+    return settings.registry_snapshot is not None
+
+
 async def _run(con: duckdb.DuckDBPyConnection, subjects: pl.DataFrame, settings: Settings) -> LookupReport:
     provider = make_provider(settings)
     try:
         store = RegistryStore(con, settings.registry_cache_days)
-        return await lookup_subjects(subjects, provider, store, settings.registry_budget)
+        report = await lookup_subjects(subjects, provider, store, settings.registry_budget)
     finally:
         await provider.aclose()
+    report.unconfigured = not is_configured(settings)
+    return report
 
 
 def enrich_registry(
