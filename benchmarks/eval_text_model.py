@@ -2,7 +2,7 @@
 
 (a) Grouped split (25% of entity groups held out, a company never on both sides): ROC AUC, average
     precision and Brier score for 涉嫌非法集资 vs the rest, next to the lexicon-count baseline (how many
-    keywords/lexicon.csv terms a text contains) on the same held-out texts.
+    enrichers/data/keywords/lexicon.csv terms a text contains) on the same held-out texts.
 (b) Speed: 100,000 real texts (CCKS sentences and BDCI news, repeated) scored in one call, next to the
     naive per-row predict (timed on 100 texts, extrapolated); the whole clue-signal stage
     (``clue_signals``: sentiment, stability and ``money_prob``) on the same 100,000 texts as clues; and
@@ -13,7 +13,7 @@
     ordinary texts are CCKS 其他 news, real business scopes (1978-2004 registrations), news of licensed
     banks (BDCI texts and CCKS subjects on the clearing licence lists) and the sentences of the
     fundraising regulations (legal and warning language), split by CRC32 of the text. Prints ROC AUC,
-    禁止使用 and any-flag rates per source. Weights (keywords/screen.toml) are chosen with
+    禁止使用 and any-flag rates per source. Weights (enrichers/data/keywords/screen.toml) are chosen with
     ``--half tune``; the default prints the report half.
 (d) Promise adverts (invented probes of the forms issue 12 lists: 投入X元…返还Y元, 全额返现, 入股分红,
     床位费/会员费返还, 日息/月息/年化, 一年翻倍, 保本): their scores against the ordinary texts'.
@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.common import print_table, timed  # noqa: E402
 from benchmarks.text_screen_eval import screen_evaluation  # noqa: E402
 from enrichers.sentiment import clue_signals  # noqa: E402
-from enrichers.text_model import MODEL_PATH, load_text_model, prepare_texts  # noqa: E402
+from enrichers.text_model import MODEL_PATH, SIDECAR_PATH, load_text_model, prepare_texts  # noqa: E402
 from enrichers.text_model_train import LEXICON, REALDATA, grouped_evaluation, load_corpus  # noqa: E402
 
 NEWS = REALDATA / "financial_negative_text" / "bdci2019_test_unlabelled.csv"
@@ -46,7 +46,11 @@ NEWS = REALDATA / "financial_negative_text" / "bdci2019_test_unlabelled.csv"
 
 def lexicon_count(texts: pl.Series) -> np.ndarray:
     """Baseline: number of lexicon terms found in each text."""
-    terms = pl.read_csv(LEXICON, infer_schema=False).select(prepare_texts(pl.col("term"))).to_series()
+    terms = (
+        pl.read_csv(LEXICON.read_bytes(), infer_schema=False)
+        .select(prepare_texts(pl.col("term")))
+        .to_series()
+    )
     patterns = terms.filter(terms.str.len_chars() > 0).unique().to_list()
     found = texts.to_frame("t").select(prepare_texts(pl.col("t")).str.extract_many(patterns).list.len())
     return found.to_series().to_numpy()
@@ -95,7 +99,7 @@ def main() -> int:
     clue_signals(clues.head(10))  # warm the word lists and the model
     _, clue_seconds = timed(lambda: clue_signals(clues))
     mean_chars = float(texts.str.len_chars().mean() or 0)  # type: ignore[arg-type]
-    size_mb = (MODEL_PATH.stat().st_size + MODEL_PATH.with_suffix(".json").stat().st_size) / 1e6
+    size_mb = (len(MODEL_PATH.read_bytes()) + len(SIDECAR_PATH.read_bytes())) / 1e6
     print(f"\n(b) speed on {n_texts:,} texts (mean {mean_chars:.0f} chars); artifact {size_mb:.2f} MB")
     print_table(
         [

@@ -10,23 +10,24 @@ after a leading letter/code, the two-digit division code, the section letter; el
 from __future__ import annotations
 
 import csv
+import io
 import re
 from functools import cache
-from pathlib import Path
+from importlib.resources.abc import Traversable
 
 import polars as pl
 
-DATA = Path(__file__).resolve().parent / "data"
-STANDARD_FILE = DATA / "gbt4754_2017.csv"
-ALIASES_FILE = DATA / "industry_aliases.csv"
+from enrichers.data import resource
+
+STANDARD_FILE = resource("gbt4754_2017.csv")
+ALIASES_FILE = resource("industry_aliases.csv")
 UNCLASSIFIED = "其他（未分类）"
 # Separators people drop or vary (农、林、牧、渔业 = 农林牧渔业); removed before any lookup.
 _LOOSE = r"[\s、，,；;·.\-_/|：:（）()]+"
 
 
-def _rows(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
+def _rows(path: Traversable) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"), newline="")))
 
 
 @cache

@@ -1,6 +1,6 @@
 """The sensitive-word lexicon as data: loading, validation and the automaton pattern lists.
 
-Files in ``keywords/`` (all UTF-8 CSV, one header row):
+Files in ``enrichers/data/keywords/`` (package data; all UTF-8 CSV, one header row):
 
 * ``lexicon.csv``    term, category, weight (0-1), fields (``name;scope;text``), citation, note
 * ``exclusions.csv`` phrase, kind, citation. Kinds ``licensed_institution``, ``state_body``, ``charity``,
@@ -23,13 +23,15 @@ import hashlib
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import polars as pl
 
+from enrichers.data import resource
 from enrichers.normalize import normalize_one, normalize_text
 
-KEYWORDS_DIR = Path(__file__).resolve().parent.parent / "keywords"
+KEYWORDS_DIR = resource("keywords")
 FIELDS = ("name", "scope", "text")
 MASK_KINDS = ("licensed_institution", "state_body", "charity", "place_name", "disclaimer", "warning_context")
 NEGATION_WINDOW = 30
@@ -88,8 +90,8 @@ class Lexicon:
         return "|".join(alternatives) or r"[^\s\S]"
 
 
-def _read(path: Path) -> pl.DataFrame:
-    return pl.read_csv(path, infer_schema=False, encoding="utf8")
+def _read(path: Traversable) -> pl.DataFrame:
+    return pl.read_csv(path.read_bytes(), infer_schema=False, encoding="utf8")
 
 
 def _split_fields(col: str) -> pl.Expr:
@@ -98,8 +100,8 @@ def _split_fields(col: str) -> pl.Expr:
 
 @lru_cache(maxsize=4)
 def load_lexicon(directory: Path | None = None) -> Lexicon:
-    """Load and validate the lexicon in ``directory`` (default: the project's keywords/)."""
-    base = Path(directory) if directory is not None else KEYWORDS_DIR
+    """Load and validate the lexicon in ``directory`` (default: the packaged enrichers/data/keywords/)."""
+    base: Traversable = Path(directory) if directory is not None else KEYWORDS_DIR
     files = [base / n for n in ("VERSION", "lexicon.csv", "exclusions.csv", "patterns.csv")]
     digest = hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()[:8]
     version = f"{files[0].read_text(encoding='utf-8').strip()}+{digest}"

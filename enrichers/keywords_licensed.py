@@ -4,7 +4,7 @@ The lists are public registers (NFRA banks and insurers, PBoC payment institutio
 AMAC private-fund managers, regional short names) whose copies carry no licence, so no row is shipped:
 they are read at run time from ``FUNDRISK_LICENSED_DIR`` (default ``../shared/realdata/licensed_institutions``)
 and the check is skipped when the folder is absent. Which file is which list, and whether it clears a
-name, is data: ``keywords/licensed_lists.csv``. AMAC registration is a fact, not a clearance.
+name, is data: ``enrichers/data/keywords/licensed_lists.csv``. AMAC registration is a fact, not a clearance.
 
 A name matches a listed name when it equals it, or is the listed name followed by a legal form and/or a
 branch suffix (分行, 支行, 分公司, 营业部 ...): 中国工商银行股份有限公司淄博分行 is a branch of the listed bank.
@@ -19,9 +19,10 @@ from pathlib import Path
 
 import polars as pl
 
+from enrichers.data import resource
 from enrichers.normalize import normalize_text
 
-LISTS = Path(__file__).resolve().parent.parent / "keywords" / "licensed_lists.csv"
+LISTS = resource("keywords", "licensed_lists.csv")
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "shared" / "realdata" / "licensed_institutions"
 SUFFIX = (
     r"^(?:股份有限公司|有限责任公司|有限公司)?"
@@ -47,7 +48,7 @@ def licensed_dir() -> Path:
 @lru_cache(maxsize=4)
 def load_licensed(directory: Path) -> pl.DataFrame:
     """key (normalised listed name), list_label, listed_name, code, clears; empty when nothing is there."""
-    spec = pl.read_csv(LISTS, infer_schema=False)
+    spec = pl.read_csv(LISTS.read_bytes(), infer_schema=False)
     frames = []
     for file, label, name_col, code_col, clears in spec.iter_rows():
         path = directory / file

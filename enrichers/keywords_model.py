@@ -1,6 +1,6 @@
 """Learned complement to the lexicon: logistic regression over hashed character n-grams of names.
 
-The artifact (``keywords/model/name_ngram_lr.npz``) holds only the non-zero coefficients of a
+The artifact (``enrichers/data/keywords/model/name_ngram_lr.npz``) holds only the non-zero coefficients of a
 ``HashingVectorizer`` + ``LogisticRegression`` model, so it stays small and needs no pickle. It is
 trained by ``python -m enrichers.keywords_model_train`` on the tuning half of the real names only
 (collapsed P2P operators, CCKS 涉嫌非法集资 subjects and case names against ordinary registrations).
@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import numpy as np
@@ -18,9 +19,11 @@ import polars as pl
 from scipy import sparse
 from sklearn.feature_extraction.text import HashingVectorizer
 
+from enrichers.data import resource, source_path
 from enrichers.normalize import normalize_text
 
-MODEL_PATH = Path(__file__).resolve().parent.parent / "keywords" / "model" / "name_ngram_lr.npz"
+MODEL_FILE = ("keywords", "model", "name_ngram_lr.npz")
+MODEL_PATH = resource(*MODEL_FILE)
 N_FEATURES = 2**18
 NGRAM_RANGE = (1, 3)
 
@@ -169,8 +172,9 @@ def train(names: list[str], labels: np.ndarray, meta: dict[str, object], c: floa
     return NgramModel(keep.astype(np.int32), coef[keep].astype(np.float32), float(lr.intercept_[0]), meta)
 
 
-def save_model(model: NgramModel, path: Path = MODEL_PATH) -> None:
-    """Write the artifact as a compressed .npz with JSON metadata."""
+def save_model(model: NgramModel, path: Path | None = None) -> None:
+    """Write the artifact as a compressed .npz with JSON metadata (default: the packaged one, in a checkout)."""
+    path = path if path is not None else source_path(*MODEL_FILE)
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(
         path,
@@ -182,10 +186,11 @@ def save_model(model: NgramModel, path: Path = MODEL_PATH) -> None:
 
 
 @lru_cache(maxsize=2)
-def load_model(path: Path = MODEL_PATH) -> NgramModel | None:
-    """The stored model, or None when no artifact has been trained yet."""
-    if not Path(path).exists():
+def load_model(path: Path | None = None) -> NgramModel | None:
+    """The stored model (default: the packaged one), or None when no artifact has been trained yet."""
+    source: Traversable = Path(path) if path is not None else MODEL_PATH
+    if not source.is_file():
         return None
-    with np.load(path, allow_pickle=False) as z:
+    with source.open("rb") as fh, np.load(fh, allow_pickle=False) as z:
         meta = json.loads(str(z["meta"]))
         return NgramModel(z["indices"], z["coef"], float(z["intercept"][0]), meta)

@@ -23,7 +23,8 @@ from pathlib import Path
 
 import polars as pl
 
-from enrichers.keywords_model import MODEL_PATH, load_model, save_model, train
+from enrichers.data import source_path
+from enrichers.keywords_model import MODEL_FILE, load_model, save_model, train
 
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 VERSION_PREFIX = "name-ngram-lr-2"
@@ -107,7 +108,7 @@ def name_corpus(realdata: Path = REALDATA) -> pl.DataFrame:
     )
 
 
-def train_name_model(realdata: Path = REALDATA, out: Path = MODEL_PATH) -> int:
+def train_name_model(realdata: Path = REALDATA, out: Path | None = None) -> int:
     """Fit on the tuning half (licensed lists left out) and store the artifact; returns the row count."""
     tune = name_corpus(realdata).filter((pl.col("half") == "tune") & (pl.col("group") != "licensed"))
     digest = hashlib.sha256(b"".join(f.read_bytes() for f in data_files(realdata))).hexdigest()
@@ -128,8 +129,9 @@ def train_name_model(realdata: Path = REALDATA, out: Path = MODEL_PATH) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--realdata", type=Path, default=REALDATA)
-    parser.add_argument("--out", type=Path, default=MODEL_PATH)
+    parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
+    args.out = args.out or source_path(*MODEL_FILE)  # the packaged artifact, rewritten in a checkout
     if not (args.realdata / "p2p_problem_platforms").is_dir():
         print(f"没有找到训练数据目录：{args.realdata}", file=sys.stderr)
         return 2

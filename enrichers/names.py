@@ -11,13 +11,13 @@ import re
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 import polars as pl
 
+from enrichers.data import resource
 from enrichers.normalize import normalize_text
 
-DATA = Path(__file__).with_name("data") / "name_parts.toml"
+DATA = resource("name_parts.toml")
 TOWNS_NEED_SUFFIX = {"萌水", "商家", "文昌湖"}
 
 

@@ -15,11 +15,11 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 import polars as pl
 
 from enrichers.brand_ties import brand_ties
+from enrichers.data import resource
 from enrichers.names import ensure_name_keys, name_norm
 
 FLAG_REASONS = {  # priority order: the first that applies is the entity's flag_reason
@@ -48,7 +48,7 @@ MIN_BRAND_CHARS = 2
 FI_NAME = r"银行|信用社|农村商业|保险|证券|期货|信托|邮政储蓄"
 GENERIC_BRAND = r"^.记$"  # 郑记, 李记: a surname and 记 names thousands of shops, not one operator
 CAP_OF = {"addr": "address"}  # frame column -> [caps] entry
-DATA = Path(__file__).with_name("data") / "relations.toml"
+DATA = resource("relations.toml")
 FLAGGED_SCHEMA = {"uscc": pl.Utf8, "flag_reason": pl.Utf8, "flag_reasons": pl.Utf8}
 RELATION_SCHEMA = {
     "uscc": pl.Utf8,

@@ -1,6 +1,6 @@
 """Public-opinion (舆论热度) and stability (涉稳隐患) signals of clue text.
 
-A small domain sentiment model over hand-curated word lists in ``keywords/sentiment/``:
+A small domain sentiment model over hand-curated word lists in ``enrichers/data/keywords/sentiment/``:
 
 * ``lexicon.csv`` -- term, kind, weight, canonical, note. Kinds:
   ``negative`` / ``positive`` (weight = polarity strength), ``degree`` (weight = multiplier, 很 1.5,
@@ -33,16 +33,18 @@ from __future__ import annotations
 
 import hashlib
 from functools import lru_cache
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import polars as pl
 
+from enrichers.data import resource
 from enrichers.normalize import normalize_text
 from enrichers.text_model import load_text_model
 
 __all__ = ["SENTIMENT_DIR", "clue_signals", "load_sentiment_lexicon", "sentiment_version"]
 
-SENTIMENT_DIR = Path(__file__).resolve().parent.parent / "keywords" / "sentiment"
+SENTIMENT_DIR = resource("keywords", "sentiment")
 KINDS = ("negative", "positive", "degree", "negation", "neutral", "money", "non_money", "stability")
 BREAKS = (",", "。", "!", "?", ";", ":", "、", "…", "\n")
 WINDOW_BYTES = 9  # a modifier may end at most 3 CJK characters before the word it modifies
@@ -68,11 +70,11 @@ OUTPUT_SCHEMA = pl.Schema(
 @lru_cache(maxsize=4)
 def load_sentiment_lexicon(directory: Path | None = None) -> tuple[str, pl.DataFrame]:
     """Load and validate the sentiment word lists; returns (version, terms frame)."""
-    base = Path(directory) if directory is not None else SENTIMENT_DIR
+    base: Traversable = Path(directory) if directory is not None else SENTIMENT_DIR
     files = [base / "VERSION", base / "lexicon.csv"]
     digest = hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()[:8]
     version = f"{files[0].read_text(encoding='utf-8').strip()}+{digest}"
-    terms = pl.read_csv(base / "lexicon.csv", infer_schema=False, encoding="utf8").with_columns(
+    terms = pl.read_csv(files[1].read_bytes(), infer_schema=False, encoding="utf8").with_columns(
         term=normalize_text(pl.col("term")).str.to_uppercase(),
         weight=pl.col("weight").cast(pl.Float64),
         canonical=pl.coalesce(pl.col("canonical"), pl.col("term")),
@@ -83,10 +85,10 @@ def load_sentiment_lexicon(directory: Path | None = None) -> tuple[str, pl.DataF
         | (pl.col("term").fill_null("").str.len_chars() == 0)
     )
     if bad.height:
-        raise ValueError(f"keywords/sentiment/lexicon.csv: invalid row {bad.row(0)}")
+        raise ValueError(f"enrichers/data/keywords/sentiment/lexicon.csv: invalid row {bad.row(0)}")
     dup = terms.filter(pl.struct("term", "kind").is_duplicated())
     if dup.height:
-        raise ValueError(f"keywords/sentiment/lexicon.csv: duplicate term/kind {dup.row(0)}")
+        raise ValueError(f"enrichers/data/keywords/sentiment/lexicon.csv: duplicate term/kind {dup.row(0)}")
     return version, terms
 
 

@@ -8,7 +8,7 @@ column, and the logit is the sum of the matched terms' weights over the square r
 (the same features the model was trained on). That keeps 100,000 texts within seconds with no Python
 loop per row.
 
-Artifact: ``keywords/model/text_lr.npz`` (terms, weights, intercept; no pickle) and the sidecar
+Artifact: ``enrichers/data/keywords/model/text_lr.npz`` (terms, weights, intercept; no pickle) and the sidecar
 ``text_lr.json`` (version, training-data SHA-256, evaluation figures). No training rows are stored.
 """
 
@@ -17,17 +17,28 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
+from enrichers.data import resource, source_path
 from enrichers.normalize import normalize_text
 
-__all__ = ["MODEL_PATH", "TextModel", "load_text_model", "prepare_texts", "term_matches", "text_scores"]
+__all__ = [
+    "MODEL_PATH",
+    "SIDECAR_PATH",
+    "TextModel",
+    "load_text_model",
+    "prepare_texts",
+    "term_matches",
+    "text_scores",
+]
 
-MODEL_DIR = Path(__file__).resolve().parent.parent / "keywords" / "model"
-MODEL_PATH = MODEL_DIR / "text_lr.npz"
+MODEL_FILE = ("keywords", "model", "text_lr.npz")
+MODEL_PATH = resource(*MODEL_FILE)
+SIDECAR_PATH = resource("keywords", "model", "text_lr.json")
 MAX_CHARS = 300  # longer texts are cut: the first sentences carry the allegation and it bounds the cost
 BATCH = 25_000  # texts per matching pass: bounds the long frame of matches (about 100 per text)
 
@@ -109,8 +120,9 @@ class TextModel:
         return out
 
 
-def save_text_model(model: TextModel, path: Path = MODEL_PATH) -> None:
-    """Write the .npz artifact and its JSON sidecar (version, data digest, evaluation)."""
+def save_text_model(model: TextModel, path: Path | None = None) -> None:
+    """Write the .npz artifact and its JSON sidecar (default: the packaged ones, in a checkout)."""
+    path = path if path is not None else source_path(*MODEL_FILE)
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(
         path,
@@ -123,18 +135,18 @@ def save_text_model(model: TextModel, path: Path = MODEL_PATH) -> None:
 
 
 @lru_cache(maxsize=2)
-def load_text_model(path: Path = MODEL_PATH) -> TextModel | None:
-    """The stored text model, or None when no artifact has been trained."""
-    path = Path(path)
-    if not path.exists():
+def load_text_model(path: Path | None = None) -> TextModel | None:
+    """The stored text model (default: the packaged one), or None when no artifact has been trained."""
+    source: Traversable = Path(path) if path is not None else MODEL_PATH
+    sidecar: Traversable = Path(path).with_suffix(".json") if path is not None else SIDECAR_PATH
+    if not source.is_file():
         return None
-    sidecar = path.with_suffix(".json")
-    meta = json.loads(sidecar.read_text(encoding="utf-8")) if sidecar.exists() else {}
-    with np.load(path, allow_pickle=False) as z:
+    meta = json.loads(sidecar.read_text(encoding="utf-8")) if sidecar.is_file() else {}
+    with source.open("rb") as fh, np.load(fh, allow_pickle=False) as z:
         return TextModel([str(t) for t in z["terms"]], z["weights"], float(z["intercept"][0]), meta)
 
 
-def text_scores(texts: pl.Series, path: Path = MODEL_PATH) -> pl.Series:
+def text_scores(texts: pl.Series, path: Path | None = None) -> pl.Series:
     """Probability per text (Float64, nulls score as empty text); all nulls when no model is installed."""
     model = load_text_model(path)
     if model is None:

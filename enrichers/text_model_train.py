@@ -26,10 +26,11 @@ import numpy as np
 import polars as pl
 from scipy import sparse
 
-from enrichers.text_model import MODEL_PATH, TextModel, prepare_texts, save_text_model, term_matches
+from enrichers.data import resource, source_path
+from enrichers.text_model import MODEL_FILE, TextModel, prepare_texts, save_text_model, term_matches
 
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
-LEXICON = Path(__file__).resolve().parent.parent / "keywords" / "lexicon.csv"
+LEXICON = resource("keywords", "lexicon.csv")
 POSITIVE = "涉嫌非法集资"
 MIN_DF = 3
 MIN_MENTION = 4  # shorter subject names (万科A, 泛鑫) are too common as substrings to group by
@@ -103,7 +104,7 @@ def _jieba_words(texts: list[str]) -> list[set[str]]:
 
     jieba.setLogLevel(60)
     tok = jieba.Tokenizer()
-    terms = pl.read_csv(LEXICON, infer_schema=False).select(prepare_texts(pl.col("term")))
+    terms = pl.read_csv(LEXICON.read_bytes(), infer_schema=False).select(prepare_texts(pl.col("term")))
     for term in terms.to_series().to_list():
         if term:
             tok.add_word(term, freq=2000)
@@ -205,8 +206,9 @@ def train_model(realdata: Path = REALDATA, evaluate: bool = True) -> TextModel:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--realdata", type=Path, default=REALDATA)
-    parser.add_argument("--out", type=Path, default=MODEL_PATH)
+    parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
+    args.out = args.out or source_path(*MODEL_FILE)  # the packaged artifact, rewritten in a checkout
     if not (args.realdata / "financial_events").is_dir():
         print(f"没有找到训练数据目录：{args.realdata}", file=sys.stderr)
         return 2

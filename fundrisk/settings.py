@@ -14,7 +14,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from fundrisk.errors import BadInput
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# A source checkout keeps data/ beside the code; an installed wheel (site-packages) uses the working folder.
+_CHECKOUT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = _CHECKOUT if (_CHECKOUT / "pyproject.toml").is_file() else Path.cwd()
 DEFAULT_MEMORY_SHARE = 0.6  # of the machine's RAM when FUNDRISK_MEMORY_LIMIT is not set
 PROVIDERS = ("snapshot", "tianyancha", "qichacha")
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(%|[KMGT]?I?B?)\s*$", re.IGNORECASE)

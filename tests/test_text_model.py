@@ -13,7 +13,14 @@ from typer.testing import CliRunner
 
 from enrichers.keywords import screen_texts, text_kinds
 from enrichers.sentiment import clue_signals
-from enrichers.text_model import MODEL_PATH, TextModel, load_text_model, save_text_model, text_scores
+from enrichers.text_model import (
+    MODEL_PATH,
+    SIDECAR_PATH,
+    TextModel,
+    load_text_model,
+    save_text_model,
+    text_scores,
+)
 from fundrisk.cli import app
 
 SCHEME = "某投资公司老板跑路，数百名投资人血本无归，警方以涉嫌非法吸收公众存款立案侦查"
@@ -27,9 +34,9 @@ BANK_NEWS = [
 def test_shipped_artifact_is_small_versioned_and_traceable() -> None:
     model = load_text_model()
     assert model is not None
-    size = MODEL_PATH.stat().st_size + MODEL_PATH.with_suffix(".json").stat().st_size
+    size = len(MODEL_PATH.read_bytes()) + len(SIDECAR_PATH.read_bytes())
     assert size <= 20 * 1024 * 1024
-    meta = json.loads(MODEL_PATH.with_suffix(".json").read_text(encoding="utf-8"))
+    meta = json.loads(SIDECAR_PATH.read_text(encoding="utf-8"))
     assert re.fullmatch(r"[0-9a-f]{64}", meta["data_sha256"])
     assert model.version.startswith("text-lr-") and meta["data_sha256"][:8] in model.version
     assert meta["grouped_evaluation"]["roc_auc"] >= 0.95
