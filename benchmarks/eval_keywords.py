@@ -4,7 +4,7 @@ Positives: operating companies of collapsed P2P platforms (p2p_problem_platforms
 companyName). Negatives: Beijing 2023 registrations and A-share listed companies (full names).
 Names are split by a fixed hash (CRC32 of the UTF-8 name, even = tuning half, odd = report half);
 province/city/district names from admin_divisions are removed before scoring. Only the report half is
-scored here; ``--train`` refits the name model on the tuning half and rewrites enrichers/data/keywords/model/.
+scored here; ``--train`` refits the name model on the tuning half and rewrites keywords/model/.
 
 Run: ``python benchmarks/eval_keywords.py [--train]``.
 """

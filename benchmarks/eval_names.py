@@ -9,7 +9,7 @@ futures firms, regional short names, AMAC private-fund managers).
 
 Every name is scored as an officer would type it (``screen_frame(kind="名称")``: lexicon, name model,
 licence lists). Names are split by CRC32 of the UTF-8 name: the name model is trained on the even
-(tuning) half, weights and thresholds (enrichers/data/keywords/screen.toml) are chosen on it, and this script prints
+(tuning) half, weights and thresholds (keywords/screen.toml) are chosen on it, and this script prints
 the odd (report) half unless ``--half tune``. The headline AUC is issue 12's: P2P and case names against
 ordinary and licensed names. Skips (exit 0) when ../shared/realdata is absent; exits 1 when a goal is
 missed (names ROC AUC >= 0.85, 禁止使用 on <= 2% of ordinary and of licensed names).

@@ -2,7 +2,7 @@
 
 (a) Grouped split (25% of entity groups held out, a company never on both sides): ROC AUC, average
     precision and Brier score for 涉嫌非法集资 vs the rest, next to the lexicon-count baseline (how many
-    enrichers/data/keywords/lexicon.csv terms a text contains) on the same held-out texts.
+    keywords/lexicon.csv terms a text contains) on the same held-out texts.
 (b) Speed: 100,000 real texts (CCKS sentences and BDCI news, repeated) scored in one call, next to the
     naive per-row predict (timed on 100 texts, extrapolated); the whole clue-signal stage
     (``clue_signals``: sentiment, stability and ``money_prob``) on the same 100,000 texts as clues; and
@@ -13,7 +13,7 @@
     ordinary texts are CCKS 其他 news, real business scopes (1978-2004 registrations), news of licensed
     banks (BDCI texts and CCKS subjects on the clearing licence lists) and the sentences of the
     fundraising regulations (legal and warning language), split by CRC32 of the text. Prints ROC AUC,
-    禁止使用 and any-flag rates per source. Weights (enrichers/data/keywords/screen.toml) are chosen with
+    禁止使用 and any-flag rates per source. Weights (keywords/screen.toml) are chosen with
     ``--half tune``; the default prints the report half.
 (d) Promise adverts (invented probes of the forms issue 12 lists: 投入X元…返还Y元, 全额返现, 入股分红,
     床位费/会员费返还, 日息/月息/年化, 一年翻倍, 保本): their scores against the ordinary texts'.

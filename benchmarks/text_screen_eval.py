@@ -1,7 +1,7 @@
 """Part (c) and (d) of benchmarks/eval_text_model.py: the screen on real ordinary texts and promise adverts.
 
 The text model is retrained on the other half of the corpus's entity groups than the one scored, so no
-scored sentence (or its company) was seen in training; weights in enrichers/data/keywords/screen.toml are chosen on the
+scored sentence (or its company) was seen in training; weights in keywords/screen.toml are chosen on the
 tuning half, the figures reported come from the report half.
 """
 

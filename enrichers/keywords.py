@@ -5,7 +5,7 @@ Aho-Corasick pass (polars ``str.extract_many``) finds lexicon terms *and* maskin
 term inside a licensed institution's name, a state body, a place name or the standard scope disclaimer is
 swallowed by the longer phrase. Byte offsets (``str.find_many``) are computed for the rows that hit only;
 hits preceded in the same clause by a negation or warning trigger (不得, 禁止, 防范 ...) are dropped.
-Rates and amounts (年化18%, 月息2分, 一万元三个月翻倍) come from the regexes in enrichers/data/keywords/patterns.csv.
+Rates and amounts (年化18%, 月息2分, 一万元三个月翻倍) come from the regexes in keywords/patterns.csv.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The sensitive-word lexicon as data: loading, validation and the automaton pattern lists.
 
-Files in ``enrichers/data/keywords/`` (package data; all UTF-8 CSV, one header row):
+Files in ``keywords/`` (package data; all UTF-8 CSV, one header row):
 
 * ``lexicon.csv``    term, category, weight (0-1), fields (``name;scope;text``), citation, note
 * ``exclusions.csv`` phrase, kind, citation. Kinds ``licensed_institution``, ``state_body``, ``charity``,
@@ -100,7 +100,7 @@ def _split_fields(col: str) -> pl.Expr:
 
 @lru_cache(maxsize=4)
 def load_lexicon(directory: Path | None = None) -> Lexicon:
-    """Load and validate the lexicon in ``directory`` (default: the packaged enrichers/data/keywords/)."""
+    """Load and validate the lexicon in ``directory`` (default: the packaged keywords/)."""
     base: Traversable = Path(directory) if directory is not None else KEYWORDS_DIR
     files = [base / n for n in ("VERSION", "lexicon.csv", "exclusions.csv", "patterns.csv")]
     digest = hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()[:8]

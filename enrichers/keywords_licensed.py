@@ -4,7 +4,7 @@ The lists are public registers (NFRA banks and insurers, PBoC payment institutio
 AMAC private-fund managers, regional short names) whose copies carry no licence, so no row is shipped:
 they are read at run time from ``FUNDRISK_LICENSED_DIR`` (default ``../shared/realdata/licensed_institutions``)
 and the check is skipped when the folder is absent. Which file is which list, and whether it clears a
-name, is data: ``enrichers/data/keywords/licensed_lists.csv``. AMAC registration is a fact, not a clearance.
+name, is data: ``keywords/licensed_lists.csv``. AMAC registration is a fact, not a clearance.
 
 A name matches a listed name when it equals it, or is the listed name followed by a legal form and/or a
 branch suffix (分行, 支行, 分公司, 营业部 ...): 中国工商银行股份有限公司淄博分行 is a branch of the listed bank.

@@ -1,6 +1,6 @@
 """Learned complement to the lexicon: logistic regression over hashed character n-grams of names.
 
-The artifact (``enrichers/data/keywords/model/name_ngram_lr.npz``) holds only the non-zero coefficients of a
+The artifact (``keywords/model/name_ngram_lr.npz``) holds only the non-zero coefficients of a
 ``HashingVectorizer`` + ``LogisticRegression`` model, so it stays small and needs no pickle. It is
 trained by ``python -m enrichers.keywords_model_train`` on the tuning half of the real names only
 (collapsed P2P operators, CCKS 涉嫌非法集资 subjects and case names against ordinary registrations).

@@ -7,9 +7,9 @@ as a ``ScreenResult`` with its hits and explanation.
   words ban a name unless it is a licensed institution or its branch (``keywords_licensed``).
 * Texts: the lexicon explains, the model ranks. The score is the text model's probability raised by
   the lexicon's evidence, a promise of returns or principal counting most (weights in
-  ``enrichers/data/keywords/screen.toml``). Only an advert that promises returns or principal is banned; news and case
+  ``keywords/screen.toml``). Only an advert that promises returns or principal is banned; news and case
   facts, warnings and disclaimers, and licensed institutions' texts never are (cue kinds in
-  ``enrichers/data/keywords/exclusions.csv``), and warnings and disclaimers are scored down since they quote the
+  ``keywords/exclusions.csv``), and warnings and disclaimers are scored down since they quote the
   promises they warn of.
 """
 
@@ -42,7 +42,7 @@ NAME_BAN_CATEGORIES = (PROMISE, SCHEME)
 
 @lru_cache(maxsize=1)
 def screen_weights() -> dict[str, float]:
-    """enrichers/data/keywords/screen.toml flattened: ban_score, review_score and the text score's weights."""
+    """keywords/screen.toml flattened: ban_score, review_score and the text score's weights."""
     raw = tomllib.loads((KEYWORDS_DIR / "screen.toml").read_text(encoding="utf-8"))
     return {k: float(v) for section in raw.values() for k, v in section.items()}
 

@@ -1,6 +1,6 @@
 """Public-opinion (舆论热度) and stability (涉稳隐患) signals of clue text.
 
-A small domain sentiment model over hand-curated word lists in ``enrichers/data/keywords/sentiment/``:
+A small domain sentiment model over hand-curated word lists in ``keywords/sentiment/``:
 
 * ``lexicon.csv`` -- term, kind, weight, canonical, note. Kinds:
   ``negative`` / ``positive`` (weight = polarity strength), ``degree`` (weight = multiplier, 很 1.5,
@@ -85,10 +85,10 @@ def load_sentiment_lexicon(directory: Path | None = None) -> tuple[str, pl.DataF
         | (pl.col("term").fill_null("").str.len_chars() == 0)
     )
     if bad.height:
-        raise ValueError(f"enrichers/data/keywords/sentiment/lexicon.csv: invalid row {bad.row(0)}")
+        raise ValueError(f"keywords/sentiment/lexicon.csv: invalid row {bad.row(0)}")
     dup = terms.filter(pl.struct("term", "kind").is_duplicated())
     if dup.height:
-        raise ValueError(f"enrichers/data/keywords/sentiment/lexicon.csv: duplicate term/kind {dup.row(0)}")
+        raise ValueError(f"keywords/sentiment/lexicon.csv: duplicate term/kind {dup.row(0)}")
     return version, terms
 
 

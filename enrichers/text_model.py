@@ -8,7 +8,7 @@ column, and the logit is the sum of the matched terms' weights over the square r
 (the same features the model was trained on). That keeps 100,000 texts within seconds with no Python
 loop per row.
 
-Artifact: ``enrichers/data/keywords/model/text_lr.npz`` (terms, weights, intercept; no pickle) and the sidecar
+Artifact: ``keywords/model/text_lr.npz`` (terms, weights, intercept; no pickle) and the sidecar
 ``text_lr.json`` (version, training-data SHA-256, evaluation figures). No training rows are stored.
 """
 

@@ -20,9 +20,7 @@ def _one(text: str, subject: str | None = None) -> dict[str, object]:
 
 def test_lexicon_is_versioned_hand_sized_and_covers_every_kind() -> None:
     version, terms = load_sentiment_lexicon()
-    version_file = (
-        Path(__file__).resolve().parents[1] / "enrichers" / "data" / "keywords" / "sentiment" / "VERSION"
-    )
+    version_file = Path(__file__).resolve().parents[1] / "keywords" / "sentiment" / "VERSION"
     assert version == sentiment_version()
     assert version.startswith(version_file.read_text(encoding="utf-8").strip() + "+")
     assert 300 <= terms.height <= 2000

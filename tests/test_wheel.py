@@ -1,6 +1,6 @@
 """The package installs (issue 15): a wheel built from the sources runs `fundrisk` in a fresh venv.
 
-Only the editable install used to work, because keywords/ sat outside every package. Here the wheel is
+Only the editable install used to work, because keywords/ was found by walking up from __file__. Here the wheel is
 built from a copy of the sources (nothing is written into the tree), installed without dependencies into a
 new venv that sees the project venv's site-packages through a .pth line (third-party libraries only: a .pth
 file inside a directory reached that way is not processed, so the editable finder stays off), and run from
@@ -159,8 +159,8 @@ def test_wheel_carries_every_data_file(installed: Installed) -> None:
     assert not missing, (
         f"package data missing from the wheel (pyproject [tool.setuptools.package-data]): {missing}"
     )
-    assert "enrichers/data/keywords/lexicon.csv" in names
-    assert "enrichers/data/keywords/model/name_ngram_lr.npz" in names
+    assert "keywords/lexicon.csv" in names
+    assert "keywords/model/name_ngram_lr.npz" in names
 
 
 def test_installed_package_runs_from_the_wheel_only(installed: Installed) -> None:
