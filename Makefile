@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install browser demo test test-adversarial lint bench clean
+.PHONY: install browser demo test test-fast test-adversarial lint bench clean
 
 install: $(STAMP) browser
 
@@ -35,6 +35,11 @@ lint: install
 
 test: lint
 	$(BIN)/python -m pytest -q
+
+# The quick loop (under a minute): every test not marked slow, without lint. Slow = the Prefect harness, a
+# `fundrisk` subprocess, a generated or scored district, or over ~0.2 s alone (docs/EXTENDING.md, Tests).
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not slow"
 
 # Issue 16's adversarial suite alone (also part of `make test`: tests/ is collected whole); ends with
 # "对抗性用例：尝试 N，处理 M".

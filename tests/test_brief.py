@@ -29,6 +29,7 @@ def district(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return scored_district(tmp_path_factory.mktemp("brief"), entities=1200, seed=7, run_id="RUN1")
 
 
+@pytest.mark.slow
 def test_brief_docx_has_the_headings_figures_and_a_town_table(district: Path, tmp_path: Path) -> None:
     out = tmp_path / "简报" / "简报.docx"
     out.parent.mkdir()
@@ -62,6 +63,7 @@ def test_brief_docx_has_the_headings_figures_and_a_town_table(district: Path, tm
     assert any("清理打击" in s for s in steps)  # the next phase of the campaign file
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -83,6 +85,7 @@ def test_default_week_is_the_last_full_week() -> None:
     assert parse_week("2026w3").start == dt.date(2026, 1, 12)
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("prefect_harness")
 def test_weekly_push_writes_the_brief_and_the_daily_run_records_progress(
     district: Path, tmp_path: Path

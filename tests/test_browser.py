@@ -28,6 +28,8 @@ from fundrisk.publish.report import write_report
 from fundrisk.warehouse import connect
 from tests.conftest import scored_district
 
+pytestmark = pytest.mark.slow
+
 CHROMIUM = ("chromium", "chromium-headless-shell", "/usr/lib/chromium/chromium", "/usr/bin/chromium")
 TOFU = "\ue000"  # a private-use character no font maps: rendered as the missing-glyph box
 HIGH_RISK_RED = (0xC0, 0x39, 0x2B)  # publish/svg.py PALETTE["高风险"]

@@ -36,6 +36,7 @@ def _truth(db: Path, name: str) -> pl.DataFrame:
     return pl.read_csv(db.parent / "inbox" / "truth" / f"{name}.csv", infer_schema=False)
 
 
+@pytest.mark.slow
 def test_grid_coverage_and_doors_match_the_truth(district: Path) -> None:
     data = _campaign(district)
     grids = pl.DataFrame(data["grids"]).select("grid", "registrations", "surveyed", "unregistered_doors")
@@ -72,6 +73,7 @@ def test_grid_coverage_and_doors_match_the_truth(district: Path) -> None:
     )
 
 
+@pytest.mark.slow
 def test_disposals_per_town_match_the_generated_ledger(district: Path) -> None:
     data = _campaign(district)
     towns = {t["town"]: t for t in data["towns"]}
@@ -103,6 +105,7 @@ def test_disposals_per_town_match_the_generated_ledger(district: Path) -> None:
         )
 
 
+@pytest.mark.slow
 def test_phases_and_weeks_count_the_work(district: Path) -> None:
     data = _campaign(district)
     surveys = pl.read_excel(next((district.parent / "inbox" / "survey").iterdir()))
@@ -117,6 +120,7 @@ def test_phases_and_weeks_count_the_work(district: Path) -> None:
     assert data["campaign"]["start"] == "2026-06-01"  # the year comes from the data
 
 
+@pytest.mark.slow
 def test_town_filter_and_text_output(district: Path) -> None:
     data = _campaign(district, "--town", "萌水镇")
     assert {t["town"] for t in data["towns"]} == {"萌水镇"}
@@ -129,6 +133,7 @@ def test_town_filter_and_text_output(district: Path) -> None:
     assert bad.exit_code == 2 and "没有镇街「不存在镇」" in bad.stderr
 
 
+@pytest.mark.slow
 def test_campaign_file_override(district: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     own = tmp_path / "campaign.toml"
     own.write_text(
@@ -166,6 +171,7 @@ def test_default_campaign_has_the_seed_plan_phases() -> None:
     assert c.phase_of(dt.date(2027, 6, 20)) == "专项排查" and c.phase_of(dt.date(2027, 5, 1)) == "行动前"
 
 
+@pytest.mark.slow
 def test_report_shows_progress_per_town_and_grid(district: Path) -> None:
     con = connect(district, read_only=True)
     html = build_report(con)

@@ -19,6 +19,7 @@ def invoke(*args: str):
     return runner.invoke(app, list(args))
 
 
+@pytest.mark.slow
 def test_ingest_prints_counts(tmp_path):
     path = write_kind(tmp_path / "r.csv", "registrations")
     result = invoke("ingest", "registrations", str(path), "--db", str(tmp_path / "f.duckdb"))
@@ -50,6 +51,7 @@ def test_help_is_chinese():
     assert result.exit_code == 0 and "非法集资" in result.output
 
 
+@pytest.mark.slow
 def test_busy_database_gives_a_clear_message(tmp_path):
     db = tmp_path / "f.duckdb"
     holder = subprocess.Popen(

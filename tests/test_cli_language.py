@@ -157,6 +157,7 @@ def test_commands_that_write_files_are_all_checked():
     )
 
 
+@pytest.mark.slow
 def test_output_to_a_pipe_is_not_wrapped(tmp_path):
     long = tmp_path.joinpath(*["一个相当长的文件夹名称_for_wrapping"] * 6)
     long.parent.mkdir(parents=True)
@@ -184,6 +185,7 @@ def test_output_to_a_pipe_is_not_wrapped(tmp_path):
     assert "\x1b[" not in result.stdout  # no colour codes in a pipe
 
 
+@pytest.mark.slow
 def test_screen_table_keeps_whole_verdicts():
     texts = ["某某财富管理有限公司", "高息返利，保本保息，月息3分，欢迎老年人投资养老项目"]
     as_json = runner.invoke(app, ["screen", "--json", *texts]).stdout.splitlines()
@@ -208,6 +210,7 @@ def test_a_narrow_terminal_folds_cells_instead_of_cutting_them():
     assert verdict_column == verdict
 
 
+@pytest.mark.slow
 def test_ingest_json_is_machine_readable(tmp_path):
     path = write_kind(tmp_path / "r.csv", "registrations")
     result = runner.invoke(
@@ -220,6 +223,7 @@ def test_ingest_json_is_machine_readable(tmp_path):
     assert entry["rows_read"] == entry["rows_loaded"] + entry["rows_quarantined"] > 0
 
 
+@pytest.mark.slow
 def test_prefect_telemetry_is_off_before_prefect_is_imported():
     env = {
         k: v for k, v in os.environ.items() if k not in ("DO_NOT_TRACK", "PREFECT_SERVER_ANALYTICS_ENABLED")

@@ -26,6 +26,7 @@ def scored_db(tmp_path_factory):
     return db, top
 
 
+@pytest.mark.slow
 def test_screen_json_is_one_object_per_text():
     result = runner.invoke(app, ["screen", "鑫盛财富管理", "张记面馆", "--json"])
     assert result.exit_code == 0
@@ -35,6 +36,7 @@ def test_screen_json_is_one_object_per_text():
     assert set(objects[0]) >= {"text", "score", "hits"}
 
 
+@pytest.mark.slow
 def test_explain_json_has_the_documented_keys(scored_db):
     db, top = scored_db
     result = runner.invoke(app, ["explain", top, "--json", "--db", str(db)])
@@ -46,12 +48,14 @@ def test_explain_json_has_the_documented_keys(scored_db):
     assert body["tier"] == "高风险" and body["reasons"] and (body["alerts"] or body["clues"])
 
 
+@pytest.mark.slow
 def test_explain_unknown_code_exits_2(scored_db):
     db, _ = scored_db
     result = runner.invoke(app, ["explain", "91370306MA0000000X", "--db", str(db)])
     assert result.exit_code == 2 and "没有统一社会信用代码" in result.stderr
 
 
+@pytest.mark.slow
 def test_export_inspection_list_xlsx(scored_db, tmp_path):
     db, top = scored_db
     path = tmp_path / "名单.xlsx"
@@ -68,12 +72,14 @@ def test_export_inspection_list_xlsx(scored_db, tmp_path):
     assert top in codes
 
 
+@pytest.mark.slow
 def test_export_bad_suffix_exits_2(scored_db, tmp_path):
     db, _ = scored_db
     result = runner.invoke(app, ["export", "warning-list", "--out", str(tmp_path / "x.pdf"), "--db", str(db)])
     assert result.exit_code == 2 and "不支持的导出格式" in result.stderr
 
 
+@pytest.mark.slow
 def test_explain_a_lead(scored_db):
     db, _ = scored_db
     con = connect(db)

@@ -10,7 +10,7 @@ from flows.pipeline import pipeline
 from fundrisk.synth import generate
 from fundrisk.warehouse import connect
 
-pytestmark = pytest.mark.usefixtures("prefect_harness")
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]
 
 # table -> the columns that must agree (run ids differ between the two databases by design)
 COMPARED = {

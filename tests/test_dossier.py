@@ -49,6 +49,7 @@ def planted_with_evidence(inbox: Path) -> str:
     return str(counts["subject_id"][0])
 
 
+@pytest.mark.slow
 def test_generated_evidence_is_registered_once_with_its_truth_hash(district, tmp_path) -> None:
     db, inbox = district
     con = connect(db)
@@ -74,6 +75,7 @@ def test_generated_evidence_is_registered_once_with_its_truth_hash(district, tmp
         con.close()
 
 
+@pytest.mark.slow
 def test_oversized_and_disguised_files_are_noted_not_refused(tmp_path) -> None:
     inbox = tmp_path / "inbox"
     folder = inbox / "evidence" / "WZ-clue-XS2026-000003 馨川投资"
@@ -119,6 +121,7 @@ def test_generator_files_are_valid_png_and_pdf() -> None:
     assert pdf[start:].startswith(b"xref")
 
 
+@pytest.mark.slow
 def test_html_dossier_lists_every_linked_record_and_file(district, tmp_path) -> None:
     db, inbox = district
     code = planted_with_evidence(inbox)
@@ -166,6 +169,7 @@ def test_html_dossier_lists_every_linked_record_and_file(district, tmp_path) -> 
     assert "R-dos" in html  # the tier history names the run and its date
 
 
+@pytest.mark.slow
 def test_unmask_is_recorded_in_the_ledger(district, tmp_path) -> None:
     db, inbox = district
     code = planted_with_evidence(inbox)
@@ -195,6 +199,7 @@ def test_unmask_is_recorded_in_the_ledger(district, tmp_path) -> None:
     assert "导出未脱敏" in shown and id_number not in shown  # the ledger section shows the earlier unmasking
 
 
+@pytest.mark.slow
 def test_xlsx_dossier_one_sheet_per_section_formula_safe(district, tmp_path) -> None:
     db, inbox = district
     code = planted_with_evidence(inbox)
@@ -218,6 +223,7 @@ def test_xlsx_dossier_one_sheet_per_section_formula_safe(district, tmp_path) -> 
     assert hashes >= set(truth(inbox).filter(pl.col("subject_id") == code)["sha256"]) and len(hashes) >= 2
 
 
+@pytest.mark.slow
 def test_lead_dossier_by_wz_id(district, tmp_path) -> None:
     db, inbox = district
     lead = truth(inbox).filter(pl.col("subject_kind") == "lead")
@@ -234,6 +240,7 @@ def test_lead_dossier_by_wz_id(district, tmp_path) -> None:
     assert report.evidence == lead.height and all(d in html for d in lead["sha256"])
 
 
+@pytest.mark.slow
 def test_unknown_code_and_bad_suffix_exit_2(district, tmp_path) -> None:
     db, _ = district
     for args, message in (
@@ -253,6 +260,7 @@ def test_unknown_code_and_bad_suffix_exit_2(district, tmp_path) -> None:
         write_dossier(duckdb.connect(":memory:"), "", tmp_path / "y.html")
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("prefect_harness")
 def test_pipeline_registers_inbox_evidence(tmp_path) -> None:
     from flows.pipeline import pipeline

@@ -11,7 +11,7 @@ from fundrisk.sources.spec import KINDS
 from fundrisk.warehouse import connect
 from tests.samples import VALID, write_kind
 
-pytestmark = pytest.mark.usefixtures("prefect_harness")
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]
 
 
 def make_inbox(root):

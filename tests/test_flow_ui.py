@@ -21,7 +21,7 @@ from flows.steps import STEPS, district
 from fundrisk.warehouse import connect
 from tests.samples import write_kind
 
-pytestmark = pytest.mark.usefixtures("prefect_harness")
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]
 ASCII_KEY = re.compile(r"^[a-z][a-z-]* · \S")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -33,6 +34,7 @@ def ingest_bytes(data: bytes, suffix: str, kind: str = "registrations") -> None:
     con.close()
 
 
+@pytest.mark.slow
 @FUZZ
 @given(st.binary(max_size=400), st.sampled_from([".csv", ".xlsx", ".parquet"]))
 def test_random_bytes(data, suffix):
@@ -42,6 +44,7 @@ def test_random_bytes(data, suffix):
 CELL = st.one_of(st.just(U1), st.text(alphabet=st.sampled_from(list('ab,"\n\r 甲乙\t;9X')), max_size=30))
 
 
+@pytest.mark.slow
 @FUZZ
 @given(st.lists(st.lists(CELL, min_size=0, max_size=4), max_size=12), st.sampled_from(["utf-8", "gb18030"]))
 def test_malformed_csv_under_a_valid_header(rows, encoding):

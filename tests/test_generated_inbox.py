@@ -8,6 +8,8 @@ from fundrisk.inbox import discover
 from fundrisk.ingest import ingest_file
 from fundrisk.synth import generate
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.parametrize("seed", [7, 20261129])
 def test_generated_inbox_ingests_cleanly(con, tmp_path, seed):

@@ -40,6 +40,7 @@ def test_every_kind_every_format_loads_cleanly(con, tmp_path, kind, chinese, suf
         assert recorded == {"utf-8": "utf-8", "utf-8-sig": "utf-8-sig", "gb18030": "gb18030"}[encoding]
 
 
+@pytest.mark.slow
 def test_values_are_typed(con, tmp_path):
     ingest_file(con, "registrations", write_kind(tmp_path / "r.csv", "registrations"))
     ingest_file(con, "alerts", write_kind(tmp_path / "a.xlsx", "alerts"))
@@ -127,6 +128,7 @@ BAD_ROWS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", list(BAD_ROWS))
 def test_bad_rows_are_quarantined_with_chinese_reasons(con, tmp_path, kind):
     bad = BAD_ROWS[kind]
@@ -154,6 +156,7 @@ def test_within_file_duplicate_keys_are_quarantined(con, tmp_path, kind):
     assert reason.startswith("文件内重复") and "与第2行相同" in reason
 
 
+@pytest.mark.slow
 def test_personal_values_never_appear_in_reasons(con, tmp_path):
     rows = [{**VALID["clues"][0], "claimed_amount": "很多钱"}]
     ingest_file(con, "clues", write_kind(tmp_path / "c.csv", "clues", rows))
@@ -161,6 +164,7 @@ def test_personal_values_never_appear_in_reasons(con, tmp_path):
     assert "13900001111" not in reason and "李某" not in reason
 
 
+@pytest.mark.slow
 def test_reingest_same_file_is_a_no_op(con, tmp_path):
     path = write_kind(
         tmp_path / "r.csv", "registrations", VALID["registrations"] + [{"uscc": "bad", "name": "x"}]
@@ -174,6 +178,7 @@ def test_reingest_same_file_is_a_no_op(con, tmp_path):
     assert counts(con, "ingested_files") == 1
 
 
+@pytest.mark.slow
 def test_later_file_updates_entity_and_keeps_history(con, tmp_path):
     ingest_file(con, "registrations", write_kind(tmp_path / "r1.csv", "registrations"))
     changed = [{**VALID["registrations"][0], "name": "淄博鑫盛企业管理有限公司", "status": "吊销"}]
@@ -188,6 +193,7 @@ def test_later_file_updates_entity_and_keeps_history(con, tmp_path):
     assert counts(con, "registrations") == 3
 
 
+@pytest.mark.slow
 def test_unknown_columns_are_kept(con, tmp_path):
     path = tmp_path / "r.csv"
     path.write_bytes(csv_bytes(["统一社会信用代码", "企业名称", "备用字段"], [[U2, "张记面馆", "保留我"]]))
@@ -231,6 +237,7 @@ def test_unusable_files_raise_bad_input(con, tmp_path, name, content, message):
         ingest_file(con, "registrations", path)
 
 
+@pytest.mark.slow
 def test_header_only_file_loads_nothing(con, tmp_path):
     path = tmp_path / "r.csv"
     path.write_text("统一社会信用代码,企业名称\n", encoding="utf-8")
@@ -238,6 +245,7 @@ def test_header_only_file_loads_nothing(con, tmp_path):
     assert (report.rows_read, report.rows_loaded, report.rows_quarantined) == (0, 0, 0)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_committed_samples_follow_the_contract(con, kind):
     path = Path(__file__).resolve().parents[1] / "data" / "samples" / f"{kind}.csv"

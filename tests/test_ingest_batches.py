@@ -52,6 +52,7 @@ def _ingest(path: Path, stream: bool, monkeypatch: pytest.MonkeyPatch, db: Path)
     return report, tables
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("encoding", ["utf-8", "gb18030"])
 def test_batches_equal_the_whole_file(registrations, tmp_path, monkeypatch, encoding):
     path = tmp_path / "registrations.csv"
@@ -65,6 +66,7 @@ def test_batches_equal_the_whole_file(registrations, tmp_path, monkeypatch, enco
     assert any(reason.startswith("文件内重复") and "与第3行相同" in reason for reason in reasons)
 
 
+@pytest.mark.slow
 def test_a_file_polars_refuses_midway_falls_back_to_the_tolerant_reader(registrations, tmp_path, monkeypatch):
     lines = registrations.read_text(encoding="utf-8").splitlines()
     lines.insert(250, lines[250] + ',"extra field')  # ragged record with a stray quote, in a later batch
@@ -76,6 +78,7 @@ def test_a_file_polars_refuses_midway_falls_back_to_the_tolerant_reader(registra
     assert streamed.rows_loaded + streamed.rows_quarantined == streamed.rows_read == whole.rows_read
 
 
+@pytest.mark.slow
 def test_a_batch_that_fails_leaves_nothing_behind(registrations, tmp_path, monkeypatch):
     """One transaction spans the batches: a failure in a late batch undoes the early ones."""
     path = tmp_path / "registrations.csv"
@@ -98,6 +101,7 @@ def test_a_batch_that_fails_leaves_nothing_behind(registrations, tmp_path, monke
         assert con.execute(f"SELECT count(*) FROM {table}").fetchall() == [(0,)], table
 
 
+@pytest.mark.slow
 def test_a_streamed_file_with_a_title_block_keeps_its_line_numbers(registrations, tmp_path, monkeypatch):
     """The header is found below a title block in a streamed file, as in a file read whole."""
     text = registrations.read_text(encoding="utf-8")

@@ -53,6 +53,7 @@ def test_an_unknown_kind_suggests_the_nearest_name() -> None:
     assert "是否要输入" not in str(raised.value) and "registrations 工商登记" in str(raised.value)
 
 
+@pytest.mark.slow
 def test_chinese_inbox_folders_ingest(tmp_path: Path, con) -> None:
     inbox = tmp_path / "收件箱"
     for folder, kind in CHINESE_FOLDERS.items():
@@ -68,6 +69,7 @@ def test_chinese_inbox_folders_ingest(tmp_path: Path, con) -> None:
     assert kinds == set(KINDS)  # recorded under the canonical kind
 
 
+@pytest.mark.slow
 def test_cli_ingest_takes_a_chinese_kind(tmp_path: Path) -> None:
     path = write_kind(tmp_path / "a.csv", "registrations")
     db = tmp_path / "f.duckdb"
@@ -111,6 +113,7 @@ def test_what_an_inbox_cannot_take_is_warned_once_each(tmp_path: Path) -> None:
     assert not any(q in text for q in ("evidence", "truth", "registry", "~$"))
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("prefect_harness")
 def test_cli_run_on_chinese_folders_warns_and_exits_0(tmp_path: Path) -> None:
     """`fundrisk run` over Chinese folders: every kind loads, each ignored folder gets one stderr line."""
@@ -154,6 +157,7 @@ def registration_rows(rows: list[dict[str, str]]) -> list[list[object]]:
     return [header, *[[v or None for v in row] for row in body]]
 
 
+@pytest.mark.slow
 def test_xlsx_with_a_title_block_ingests(tmp_path: Path, con) -> None:
     rows = registration_rows([*VALID["registrations"], BAD_REGISTRATION])
     path = titled_workbook(tmp_path / "登记.xlsx", [("登记", [["文昌湖区工商登记 2026年11月"], [], *rows])])
@@ -166,6 +170,7 @@ def test_xlsx_with_a_title_block_ingests(tmp_path: Path, con) -> None:
     assert lines == list(range(4, 4 + good))
 
 
+@pytest.mark.slow
 def test_csv_with_a_title_line_ingests(tmp_path: Path, con) -> None:
     header, body = table_rows("registrations", VALID["registrations"], chinese=True)
     path = tmp_path / "登记.csv"
@@ -178,6 +183,7 @@ def test_csv_with_a_title_line_ingests(tmp_path: Path, con) -> None:
     assert report.rows_loaded == report.rows_read == len(VALID["registrations"])
 
 
+@pytest.mark.slow
 def test_data_on_later_sheets_is_read_from_every_matching_sheet(tmp_path: Path, con) -> None:
     first, second = VALID["registrations"][:2], [*VALID["registrations"][2:], BAD_REGISTRATION]
     path = titled_workbook(

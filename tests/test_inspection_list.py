@@ -110,6 +110,7 @@ CASES: list[tuple[str, list[dict[str, str]], str, str | None, str | None]] = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("label", "actions", "status", "closed_on", "deadline"), CASES, ids=[c[0] for c in CASES]
 )
@@ -132,6 +133,7 @@ def test_case_status_from_action_history(
     assert row["status_on"] == AS_OF
 
 
+@pytest.mark.slow
 def test_inspected_and_never_touched(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
     ingest(
         con,
@@ -294,6 +296,7 @@ def sheet_rows(ws: Any) -> list[dict[str, object]]:
     return [dict(zip(cells[0], row, strict=True)) for row in cells[1:]]
 
 
+@pytest.mark.slow
 def test_xlsx_columns_states_sheets_and_filters(listed: tuple[duckdb.DuckDBPyConnection, Path]) -> None:
     con, folder = listed
     path = folder / "名单.xlsx"
@@ -340,6 +343,7 @@ def test_xlsx_columns_states_sheets_and_filters(listed: tuple[duckdb.DuckDBPyCon
     assert book["汇总"].auto_filter.ref == "A1:D6"  # header + the five section rows, not the notes below
 
 
+@pytest.mark.slow
 def test_closed_subject_keeps_its_ledger(listed: tuple[duckdb.DuckDBPyConnection, Path]) -> None:
     con, folder = listed
     update_ledger(con, "r1")
@@ -361,6 +365,7 @@ def csv_out(folder: Path, name: str, *args: str) -> tuple[int, str, list[dict[st
     return result.exit_code, result.output + (result.stderr or ""), rows
 
 
+@pytest.mark.slow
 def test_town_and_grid_filters_through_the_cli(tmp_path: Path) -> None:
     db = tmp_path / "f.duckdb"
     con = connect(db)
@@ -384,6 +389,7 @@ def test_town_and_grid_filters_through_the_cli(tmp_path: Path) -> None:
     assert "--town" in help_text and "镇街" in help_text and "--grid" in help_text
 
 
+@pytest.mark.slow
 def test_lead_place_from_alert_extra_columns(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
     """A bank file with 经营地址 / 所属镇街 / 网格 columns gives an alert-only lead its place."""
     path = tmp_path / "alerts.csv"
@@ -492,6 +498,7 @@ def district(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return scored_district(tmp_path_factory.mktemp("district"), entities=800, seed=7, run_id="R-list")
 
 
+@pytest.mark.slow
 def test_generated_district_list(district: Path, tmp_path: Path) -> None:
     """公安 only for confirmed cases or 高风险 (the generator's 高风险 are planted pooling schemes); 中风险 elsewhere."""
     con = connect(district)

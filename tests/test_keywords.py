@@ -147,6 +147,7 @@ def test_score_hits() -> None:
     assert "「理财」" in by_id[1]["reason"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("text", "verdict_prefix", "min_score", "max_score"),
     [
@@ -167,6 +168,7 @@ def test_screen_texts(text: str, verdict_prefix: str, min_score: int, max_score:
     assert all(set(h) == {"term", "category"} for h in payload["hits"])
 
 
+@pytest.mark.slow
 def test_screen_empty_and_model_in_explanation() -> None:
     assert screen_texts([]) == []
     if load_model() is None:
@@ -182,6 +184,7 @@ def test_model_artifact_is_small() -> None:
     assert len(MODEL_PATH.read_bytes()) < 2_000_000
 
 
+@pytest.mark.slow
 def test_real_problem_platform_names_are_ranked_high() -> None:
     if not REALDATA.exists():
         pytest.skip(f"real data folder {REALDATA} is absent")
@@ -196,6 +199,7 @@ def test_real_problem_platform_names_are_ranked_high() -> None:
         assert rows["lexicon + model (product score)"]["roc_auc"] >= 0.97
 
 
+@pytest.mark.slow
 def test_parallel_slices_give_the_same_hits(monkeypatch: pytest.MonkeyPatch) -> None:
     """Row slices run in parallel must not change a hit: same rows, one slice versus several."""
     texts = [
@@ -223,6 +227,7 @@ def test_parallel_slices_give_the_same_hits(monkeypatch: pytest.MonkeyPatch) -> 
     }
 
 
+@pytest.mark.slow
 def test_ordinary_real_names_are_rarely_banned() -> None:
     """Real registrations of two eras: 禁止使用 on at most 2% of them (issue 12's goal), few flagged."""
     from enrichers.keywords_screen import screen_frame

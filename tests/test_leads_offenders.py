@@ -206,6 +206,7 @@ def test_flagged_entities_grounds() -> None:
     }
 
 
+@pytest.mark.slow
 def test_generated_truth_found(tmp_path: Path) -> None:
     out = tmp_path / "inbox"
     generate(out, entities=3000, seed=7)

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import nbformat
+import pytest
 from nbclient import NotebookClient
 
 from fundrisk.publish import update_ledger
@@ -16,6 +17,7 @@ from tests.conftest import scored_district
 NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "analyst.ipynb"
 
 
+@pytest.mark.slow
 def test_analyst_notebook_executes(tmp_path, monkeypatch):
     db = scored_district(tmp_path, entities=1500, seed=11, run_id="R-nb")
     con = connect(db)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from fundrisk.warehouse import connect
 from fundrisk.warehouse.frames import read
 from tests.conftest import scored_district
 
 
+@pytest.mark.slow
 def test_outcomes_decide_grades_in_a_generated_district(tmp_path: Path) -> None:
     db = scored_district(tmp_path, entities=1500, seed=6, run_id="RUN1")
     con = connect(db, read_only=True)

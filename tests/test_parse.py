@@ -113,6 +113,7 @@ def test_uscc(raw, valid):
     assert invalid == [not valid]
 
 
+@pytest.mark.slow
 def test_uscc_check_equals_python_stdnum_on_mutated_codes() -> None:
     """The whole-column check must agree with python-stdnum on valid codes and every kind of near miss."""
     import random

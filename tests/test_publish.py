@@ -116,6 +116,7 @@ def rows_of(path: Path) -> list[dict[str, object]]:
 # --- province push -------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_push_excludes_listed_and_is_idempotent(db: duckdb.DuckDBPyConnection, folder: Path) -> None:
     score(db, "r1", [(U1, "高风险", 90), (U4, "高风险", 80), (U2, "中风险", 40), (U3, "低风险", 20)])
     first = export(db, "province-push", folder / "push1.csv", unit="经济发展局")
@@ -133,6 +134,7 @@ def test_push_excludes_listed_and_is_idempotent(db: duckdb.DuckDBPyConnection, f
     assert events["subject_id"].to_list() == [U2]
 
 
+@pytest.mark.slow
 def test_push_again_only_when_tier_rises(db: duckdb.DuckDBPyConnection, folder: Path) -> None:
     score(db, "r1", [(U2, "中风险", 40), (U3, "低风险", 20)], at=T0)
     assert export(db, "province-push", folder / "a.xlsx").rows == 1
@@ -149,6 +151,7 @@ def test_push_again_only_when_tier_rises(db: duckdb.DuckDBPyConnection, folder: 
 # --- ledger --------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_ledger_across_three_runs(db: duckdb.DuckDBPyConnection, folder: Path) -> None:
     ingest(
         db,
@@ -211,6 +214,7 @@ def test_ledger_across_three_runs(db: duckdb.DuckDBPyConnection, folder: Path) -
     assert snapshot() == (tiers, subjects, events)
 
 
+@pytest.mark.slow
 def test_referrals_recorded_once(db: duckdb.DuckDBPyConnection, folder: Path) -> None:
     ingest(db, folder, "clues", [_clue("XS9", "淄博恒利农业", "约180人", "约80万元", "老板跑路了，无法兑付")])
     db.execute("INSERT INTO entity_links VALUES ('clue', 'XS9', ?, 'name', 0.9, 'r0')", [U5])
@@ -250,6 +254,7 @@ def add_lead(con: duckdb.DuckDBPyConnection, lead_id: str, name: str, address: s
     )
 
 
+@pytest.mark.slow
 def test_inspection_list_sheets_order_and_tiers(db: duckdb.DuckDBPyConnection, folder: Path) -> None:
     add_lead(db, "WZ-clue-XS1", "鑫隆养老服务中心", "萌水镇萌山路12号")
     score(db, "r1", [(U1, "高风险", 90), (U2, "中风险", 40), (U5, "中风险", 50), (U3, "低风险", 20)])
@@ -276,6 +281,7 @@ def test_inspection_list_sheets_order_and_tiers(db: duckdb.DuckDBPyConnection, f
     assert len(listed) == 5 and listed[-1]["风险等级"] == "低风险"
 
 
+@pytest.mark.slow
 def test_warning_list(db: duckdb.DuckDBPyConnection, folder: Path) -> None:
     add_lead(db, "WZ-clue-XS1", "鑫隆养老服务中心", "萌水镇萌山路12号")
     score(db, "r1", [(U1, "高风险", 90), (U2, "中风险", 40)])
@@ -289,6 +295,7 @@ def test_warning_list(db: duckdb.DuckDBPyConnection, folder: Path) -> None:
     }
 
 
+@pytest.mark.slow
 def test_bad_input(db: duckdb.DuckDBPyConnection, folder: Path) -> None:
     with pytest.raises(BadInput, match="风险评分"):
         export(db, "warning-list", folder / "w.csv")
@@ -354,6 +361,7 @@ def payload_state(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     return codes
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("what", list(PAYLOAD_COLUMNS))
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
 def test_owasp_payloads_neutralised(
@@ -385,6 +393,7 @@ def test_owasp_payloads_neutralised(
         assert not any(isinstance(v, str) and v.startswith(FORMULA_STARTS) for v in row.values())
 
 
+@pytest.mark.slow
 def test_masking_and_unmask_recorded(db: duckdb.DuckDBPyConnection, folder: Path) -> None:
     score(db, "r1", [(U1, "高风险", 90), (U5, "中风险", 50)])
     export(db, "inspection-list", folder / "masked.csv")
@@ -403,6 +412,7 @@ def test_masking_and_unmask_recorded(db: duckdb.DuckDBPyConnection, folder: Path
     assert events["subject_id"][0] == "inspection-list" and "clear.xlsx" in events["detail"][0]
 
 
+@pytest.mark.slow
 def test_codes_stay_18_character_text(db: duckdb.DuckDBPyConnection, folder: Path) -> None:
     digits_only = next(make_uscc(n) for n in range(200, 300) if make_uscc(n).isdigit())
     ingest(

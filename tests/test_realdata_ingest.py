@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import polars as pl
+import pytest
 
 from fundrisk.ingest import ingest_file
 from fundrisk.sources.parse import uscc_is_valid
@@ -16,6 +17,7 @@ def test_all_real_codes_validate():
     assert uscc_is_valid(codes).all()
 
 
+@pytest.mark.slow
 def test_real_registration_export_ingests_without_loss(con):
     path = realdata("company_names/beijing_new_registrations_2023.csv")
     report = ingest_file(con, "registrations", path)

@@ -147,6 +147,7 @@ def db(district: Path, tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     con.close()
 
 
+@pytest.mark.slow
 def test_retail_shops_of_the_district_are_not_referred(db: duckdb.DuckDBPyConnection, district: Path) -> None:
     truth = district / "inbox" / "truth"
     links = pl.read_csv(truth / "alert_links.csv", infer_schema_length=0)
@@ -169,6 +170,7 @@ def test_retail_shops_of_the_district_are_not_referred(db: duckdb.DuckDBPyConnec
     assert rows["basis"].str.contains("集资证据|确认非法集资").all()
 
 
+@pytest.mark.slow
 def test_exports_record_proposals_never_disposals(db: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
     referred_in_actions = scalar(db, "SELECT count(*) FROM actions WHERE action = '移送公安'")
     listed = referral_frame(db, RUN).height
@@ -195,6 +197,7 @@ def test_exports_record_proposals_never_disposals(db: duckdb.DuckDBPyConnection,
     )
 
 
+@pytest.mark.slow
 def test_old_database_export_events_are_renamed(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
     """A file written before this change: its exports recorded 移送公安 and 推送省监测中心."""
     for kind in ("registrations", "inspections", "actions"):

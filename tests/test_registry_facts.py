@@ -138,6 +138,7 @@ def test_prescreen_priorities_and_missing_columns() -> None:
     assert out.filter(pl.col("uscc") == "c")["priority"].item() == 0.0
 
 
+@pytest.mark.slow
 def test_snapshot_provider_end_to_end(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
     path = write_snapshot(tmp_path / "registry.jsonl", [RECORD, {"uscc": None, "name": "无照门店"}])
     assert len(read_snapshot(path)) == 2
@@ -156,6 +157,7 @@ def test_snapshot_provider_end_to_end(con: duckdb.DuckDBPyConnection, tmp_path: 
     assert status is not None and status["status_label"] == "查无此企业"
 
 
+@pytest.mark.slow
 def test_missing_snapshot_or_credentials_mark_not_queried(
     con: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:

@@ -12,7 +12,7 @@ from fundrisk.warehouse import connect
 from tests import registry_servers
 from tests.registry_servers import RISKY, FakeVendor
 
-pytestmark = pytest.mark.usefixtures("prefect_harness")
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]
 
 
 def test_run_with_tianyancha_provider(tmp_path, monkeypatch):

@@ -77,6 +77,7 @@ def rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple[Any, ...]]:
     return con.execute(sql).fetchall()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("vendor", VENDORS)
 def test_facts_extracted_and_rerun_makes_zero_calls(con: duckdb.DuckDBPyConnection, vendor: str) -> None:
     with FakeVendor(vendor) as fake:
@@ -109,6 +110,7 @@ def test_facts_extracted_and_rerun_makes_zero_calls(con: duckdb.DuckDBPyConnecti
         assert registry_flags_for(con, RISKY["uscc"]) is not None
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("vendor", VENDORS)
 def test_throttle_429_5xx_and_timeouts_are_retried(con: duckdb.DuckDBPyConnection, vendor: str) -> None:
     with FakeVendor(vendor) as fake:
@@ -121,6 +123,7 @@ def test_throttle_429_5xx_and_timeouts_are_retried(con: duckdb.DuckDBPyConnectio
         assert fake.count == CALLS[vendor] + 4
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("vendor", VENDORS)
 def test_malformed_json_skips_only_that_entity(con: duckdb.DuckDBPyConnection, vendor: str) -> None:
     with FakeVendor(vendor) as fake:
@@ -132,6 +135,7 @@ def test_malformed_json_skips_only_that_entity(con: duckdb.DuckDBPyConnection, v
         assert not report.aborted
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("vendor", VENDORS)
 def test_quota_exhaustion_stops_the_run_and_keeps_what_was_paid(
     con: duckdb.DuckDBPyConnection, vendor: str
@@ -156,6 +160,7 @@ def test_quota_exhaustion_stops_the_run_and_keeps_what_was_paid(
         assert not repeated
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("vendor", VENDORS)
 def test_wrong_credentials_abort_after_one_call(con: duckdb.DuckDBPyConnection, vendor: str) -> None:
     with FakeVendor(vendor) as fake:
@@ -165,6 +170,7 @@ def test_wrong_credentials_abort_after_one_call(con: duckdb.DuckDBPyConnection, 
         assert ("令牌" if vendor == "tianyancha" else "签名") in (report.message or "")
 
 
+@pytest.mark.slow
 def test_circuit_breaker_marks_the_rest_not_queried(con: duckdb.DuckDBPyConnection) -> None:
     with FakeVendor("tianyancha") as fake:
         fake.always = "500"
@@ -175,6 +181,7 @@ def test_circuit_breaker_marks_the_rest_not_queried(con: duckdb.DuckDBPyConnecti
         assert "连续 3 次查询失败" in (report.message or "")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("vendor", VENDORS)
 def test_secrets_never_reach_logs_or_cache(
     con: duckdb.DuckDBPyConnection, vendor: str, caplog: pytest.LogCaptureFixture
@@ -199,6 +206,7 @@ def test_secrets_never_reach_logs_or_cache(
         assert secret not in dumped
 
 
+@pytest.mark.slow
 def test_killed_run_resumes_without_paying_twice(con: duckdb.DuckDBPyConnection) -> None:
     many = subjects(*((f"91370303MA3C01{i:03d}X", f"企业{i}", 10.0 - i) for i in range(8)))
     with FakeVendor("tianyancha") as fake:
@@ -224,6 +232,7 @@ def test_killed_run_resumes_without_paying_twice(con: duckdb.DuckDBPyConnection)
         assert sum(n - 1 for n in paid.values()) <= 2, "at most the in-flight calls at kill time are repaid"
 
 
+@pytest.mark.slow
 def test_budget_spends_on_highest_priority_and_cache_hits_are_free(con: duckdb.DuckDBPyConnection) -> None:
     with FakeVendor("tianyancha") as fake:
         first = run(con, fake, THREE, budget=1)
@@ -239,6 +248,7 @@ def test_budget_spends_on_highest_priority_and_cache_hits_are_free(con: duckdb.D
         assert sum(run(con, fake, zero).counts.values()) == 0
 
 
+@pytest.mark.slow
 def test_expired_cache_is_fetched_again(con: duckdb.DuckDBPyConnection) -> None:
     with FakeVendor("tianyancha") as fake:
         one = subjects((CLEAN["uscc"], CLEAN["name"], 1.0))
@@ -251,6 +261,7 @@ def test_expired_cache_is_fetched_again(con: duckdb.DuckDBPyConnection) -> None:
         assert fake.count == 12
 
 
+@pytest.mark.slow
 def test_rate_limit_is_never_exceeded(con: duckdb.DuckDBPyConnection) -> None:
     many = subjects(*((f"91370303MA3C02{i:03d}X", f"企业{i}", 1.0) for i in range(30)))
     with FakeVendor("tianyancha") as fake:
@@ -262,6 +273,7 @@ def test_rate_limit_is_never_exceeded(con: duckdb.DuckDBPyConnection) -> None:
         assert busiest <= 20
 
 
+@pytest.mark.slow
 def test_enrich_registry_sync_wrapper_with_tianyancha(con: duckdb.DuckDBPyConnection) -> None:
     with FakeVendor("tianyancha") as fake:
         settings = settings_for(fake, registry_concurrency=3, registry_budget=2)

@@ -228,6 +228,7 @@ def scored(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> pl.DataFrame:
     return read(con, "SELECT subject_id, score, tier, reasons FROM risk_scores WHERE run_id = 'T1'")
 
 
+@pytest.mark.slow
 def test_weak_tie_alone_stays_below_medium_strong_tie_is_floored(
     con: duckdb.DuckDBPyConnection, scored: pl.DataFrame
 ) -> None:
@@ -244,6 +245,7 @@ def test_weak_tie_alone_stays_below_medium_strong_tie_is_floored(
     assert "法定代表人证件号码相同" in str(by[STRONG]["reasons"])
 
 
+@pytest.mark.slow
 def test_features_split_strong_and_weak(con: duckdb.DuckDBPyConnection, scored: pl.DataFrame) -> None:
     from fundrisk.stages.features import build_features
 
@@ -257,6 +259,7 @@ def test_features_split_strong_and_weak(con: duckdb.DuckDBPyConnection, scored: 
     assert (row[CLEAN]["relation_count"], row[CLEAN]["weak_relation_weight"]) == (0, 0.0)
 
 
+@pytest.mark.slow
 def test_explain_marks_weak_ties(con: duckdb.DuckDBPyConnection, scored: pl.DataFrame) -> None:
     from fundrisk.explain import explain
 

@@ -22,6 +22,7 @@ def district(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return scored_district(tmp_path_factory.mktemp("report"), entities=1200, seed=5, run_id="R-rep")
 
 
+@pytest.mark.slow
 def test_report_sections_and_escaping(district: Path, tmp_path: Path) -> None:
     con = connect(district)
     con.execute(
@@ -46,6 +47,7 @@ def test_report_sections_and_escaping(district: Path, tmp_path: Path) -> None:
     assert html.count("<svg") >= 3 and "R-rep" in html
 
 
+@pytest.mark.slow
 def test_every_table_header_is_chinese(district: Path) -> None:
     con = connect(district, read_only=True)
     html = build_report(con)
@@ -76,6 +78,7 @@ def test_small_tiers_are_drawn_on_a_log_scale_and_labelled() -> None:
     assert bar_widths(linear)["中风险"] == pytest.approx(bar_widths(linear)["高风险"] * 59 / 70, abs=0.2)
 
 
+@pytest.mark.slow
 def test_tier_chart_of_the_report_labels_every_tier_count(district: Path) -> None:
     con = connect(district, read_only=True)
     counts = dict(con.execute("SELECT tier, count(*) FROM risk_scores GROUP BY tier").fetchall())
@@ -88,6 +91,7 @@ def test_tier_chart_of_the_report_labels_every_tier_count(district: Path) -> Non
     assert min(bar_widths(chart)[t] for t in ("高风险", "中风险")) > 0.3 * bar_widths(chart)["无明显风险"]
 
 
+@pytest.mark.slow
 def test_run_history_is_labelled_by_date_oldest_first(district: Path, tmp_path: Path) -> None:
     db = tmp_path / "copy.duckdb"
     db.write_bytes(district.read_bytes())
@@ -122,6 +126,7 @@ def test_run_history_is_labelled_by_date_oldest_first(district: Path, tmp_path: 
     assert not any("R-" in label for label in labels)
 
 
+@pytest.mark.slow
 def test_unknown_town_is_explained(district: Path, tmp_path: Path) -> None:
     db = tmp_path / "copy.duckdb"
     db.write_bytes(district.read_bytes())

@@ -75,6 +75,7 @@ def link(name, kind="clue", uscc=None, address=None):
     return resolve(REGS, sources)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("name", "expected", "method"),
     [
@@ -113,6 +114,7 @@ def test_person_account_links_through_a_unique_legal_rep():
     assert result.links.select("uscc", "method").row(0) == ("E", "legal_rep")
 
 
+@pytest.mark.slow
 def test_address_disagreement_lowers_a_fuzzy_match():
     near = link("鑫盛财富", address="萌山路8号").links
     far = link("鑫盛财富", address="商家镇东商村36号").links

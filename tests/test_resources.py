@@ -30,6 +30,7 @@ def expected_limit(text: str) -> str:
     return setting(probe, "memory_limit")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("limit", ["512MB", "1GiB", "3%"])
 def test_memory_limit_and_spill_folder_reach_every_connection(tmp_path, monkeypatch, limit):
     spill = tmp_path / "spill"
@@ -45,6 +46,7 @@ def test_memory_limit_and_spill_folder_reach_every_connection(tmp_path, monkeypa
     reader.close()
 
 
+@pytest.mark.slow
 def test_default_budget_is_a_share_of_the_machine_and_spills_beside_the_file(tmp_path, monkeypatch):
     monkeypatch.delenv("FUNDRISK_MEMORY_LIMIT", raising=False)
     monkeypatch.delenv("FUNDRISK_TEMP_DIR", raising=False)
@@ -70,6 +72,7 @@ def test_a_bad_memory_limit_is_a_chinese_usage_error(text, monkeypatch):
         connect(":memory:")
 
 
+@pytest.mark.slow
 def test_a_file_whose_write_fails_midway_leaves_no_rows_and_no_record(tmp_path):
     """The history, current rows, quarantine and the file record commit together or not at all."""
     path = write_kind(tmp_path / "registrations.csv", "registrations")

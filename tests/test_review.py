@@ -142,6 +142,7 @@ def set_cells(ws, match, **cells) -> None:
     assert hit, f"no row matched in {ws.title}"
 
 
+@pytest.mark.slow
 def test_review_round_trip_changes_the_next_run(db, district, tmp_path):
     book_path = tmp_path / "待复核.xlsx"
     result = invoke("review", "export", "--out", str(book_path), "--db", str(db))
@@ -266,6 +267,7 @@ def test_review_round_trip_changes_the_next_run(db, district, tmp_path):
     assert not sheet_rows(later["疑似同一经营者"])
 
 
+@pytest.mark.slow
 def test_ingest_table_explains_quarantine_per_file(tmp_path):
     path = write_bad_file(tmp_path / "登记补充.csv")
     result = invoke("ingest", "registrations", str(path), "--db", str(tmp_path / "f.duckdb"))
@@ -275,6 +277,7 @@ def test_ingest_table_explains_quarantine_per_file(tmp_path):
         assert part in result.output
 
 
+@pytest.mark.slow
 def test_run_summary_notes_name_each_file_of_the_run(tmp_path):
     path = write_bad_file(tmp_path / "登记补充.csv")
     con = connect(tmp_path / "f.duckdb")
@@ -319,6 +322,7 @@ def test_reason_labels_count_together(reasons, expected):
     assert describe(sum(n for _, n in reasons), reason_counts(frame)) == expected
 
 
+@pytest.mark.slow
 def test_malformed_or_foreign_workbook_is_exit_2(tmp_path):
     db = str(tmp_path / "f.duckdb")
     fake = tmp_path / "假的.xlsx"
@@ -340,6 +344,7 @@ def test_malformed_or_foreign_workbook_is_exit_2(tmp_path):
         assert len(lines) == 1 and lines[0].startswith("错误：") and message in lines[0]
 
 
+@pytest.mark.slow
 def test_import_without_reviewer_is_refused(db, tmp_path):
     out = tmp_path / "待复核.xlsx"
     assert invoke("review", "export", "--out", str(out), "--db", str(db)).exit_code == 0
@@ -347,6 +352,7 @@ def test_import_without_reviewer_is_refused(db, tmp_path):
     assert result.exit_code == 2 and "--reviewer" in result.stderr
 
 
+@pytest.mark.slow
 def test_missing_key_column_is_exit_2(db, tmp_path):
     out = tmp_path / "待复核.xlsx"
     assert invoke("review", "export", "--out", str(out), "--db", str(db)).exit_code == 0
@@ -391,6 +397,7 @@ def test_suspected_lead_pairs(pair, basis):
     assert ("WZ-clue-8", "WZ-clue-9") not in found  # 王老板开的… is a description, not a brand
 
 
+@pytest.mark.slow
 def test_resolve_honours_confirmed_and_rejected_links():
     regs = pl.DataFrame(
         {

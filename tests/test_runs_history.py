@@ -149,6 +149,7 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, obje
     yield {"db": db, "subject": subject, "summary_c": summary_c}
 
 
+@pytest.mark.slow
 def test_latest_and_previous_follow_start_time(history: dict[str, object]) -> None:
     con = connect(history["db"])
     assert scored_runs(con) == [RUN_A, RUN_B, RUN_C]
@@ -162,6 +163,7 @@ def test_latest_and_previous_follow_start_time(history: dict[str, object]) -> No
     con.close()
 
 
+@pytest.mark.slow
 def test_report_and_exports_use_the_newest_run(history: dict[str, object], tmp_path: Path) -> None:
     con = connect(history["db"])
     html = build_report(con)
@@ -182,6 +184,7 @@ def _amount_of(path: Path, uscc: str) -> float:
     return float(row["涉及金额(万元)"][0])
 
 
+@pytest.mark.slow
 def test_export_of_an_older_run_shows_that_runs_features(history: dict[str, object], tmp_path: Path) -> None:
     con = connect(history["db"])
     subject = str(history["subject"])
@@ -224,6 +227,7 @@ def _explained_subject(db: Path) -> str:
     return code
 
 
+@pytest.mark.slow
 def test_explain_reports_the_newest_run_with_disposals(history: dict[str, object]) -> None:
     db = Path(str(history["db"]))
     code = _explained_subject(db)
@@ -259,6 +263,7 @@ def test_explain_reports_the_newest_run_with_disposals(history: dict[str, object
     assert "处置措施：" + body["actions"][0]["action_on"] in rich.output
 
 
+@pytest.mark.slow
 def test_explain_a_lead_has_the_same_keys(history: dict[str, object]) -> None:
     con = connect(history["db"])
     lead = con.execute(
@@ -273,6 +278,7 @@ def test_explain_a_lead_has_the_same_keys(history: dict[str, object]) -> None:
 # --- restated input rows --------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_restated_rows_are_not_updates(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
     rows = [
         {"uscc": r["uscc"], "inspected_on": d, "conclusion": c}

@@ -36,6 +36,7 @@ def test_name_norm_is_name_parts_norm() -> None:
     assert name_norm(names).to_list() == name_parts(names)["norm"].to_list()
 
 
+@pytest.mark.slow
 def test_shared_name_keys_change_nothing(demo: GeneratedSummary) -> None:
     con = connect(":memory:")
     for f in discover(demo.out):
@@ -57,6 +58,7 @@ def test_shared_name_keys_change_nothing(demo: GeneratedSummary) -> None:
     assert relations.equals(repeat_offenders(keyed, flagged))
 
 
+@pytest.mark.slow
 def test_snapshot_by_offset_finds_the_same_records(demo: GeneratedSummary, tmp_path: Path) -> None:
     path = Path(demo.paths["registry_snapshot"])
     records = read_snapshot(path)
@@ -78,6 +80,7 @@ def test_snapshot_by_offset_finds_the_same_records(demo: GeneratedSummary, tmp_p
     assert look(Subject("91370300MA00000000", "并不存在的公司"))[0] == NOT_FOUND
 
 
+@pytest.mark.slow
 def test_registry_flags_per_record(demo: GeneratedSummary) -> None:
     """Flags built from the split tables match a direct count per record."""
     records = read_snapshot(demo.paths["registry_snapshot"])[:300]
@@ -94,6 +97,7 @@ def test_registry_flags_per_record(demo: GeneratedSummary) -> None:
     assert flags["lawsuit_count"].sum() > 0 and flags["branch_count"].sum() > 0
 
 
+@pytest.mark.slow
 def test_snapshot_skips_a_broken_line_and_keeps_the_rest(demo: GeneratedSummary, tmp_path: Path) -> None:
     """One line that is not JSON costs that line only (the fast path falls back to line-by-line)."""
     path = Path(demo.paths["registry_snapshot"])

@@ -275,6 +275,7 @@ def test_calibration_with_too_few_labels_keeps_rule_score() -> None:
     assert result.versions["model"] is None
 
 
+@pytest.mark.slow
 def test_calibration_with_enough_labels_blends() -> None:
     features = _synthetic_labelled(400)
     result = score_subjects(features, NO_FLOORS)
@@ -425,6 +426,7 @@ def test_a_confirmed_case_stays_confirmed_after_a_later_recheck() -> None:
     assert str(scored["reasons"]).startswith("现场核查结论：2025-06-02核查确认非法集资")
 
 
+@pytest.mark.slow
 def test_a_calibration_fitted_once_grades_batches_as_the_whole() -> None:
     """Batches scored with the calibration learnt from the labelled rows equal one pass over all rows."""
     features = _synthetic_labelled(400).with_columns(

@@ -11,6 +11,8 @@ import pytest
 from fundrisk.stages.scoring import run_scoring
 from tests.conftest import scored_district
 
+pytestmark = pytest.mark.slow
+
 COMPARED = """
 SELECT subject_kind, subject_id, name, score, tier, disposal, department, reasons, factors, rule_score,
     model_prob, expected_yield

@@ -57,6 +57,7 @@ def test_fundraising_complaints_are_negative_and_about_money(text: str) -> None:
     assert "涉及投资集资" in row["reason"]  # type: ignore[operator]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "text",
     [
@@ -79,6 +80,7 @@ def test_non_money_complaints_are_not_money_related_and_not_stability(text: str)
     assert "属非涉资诉求" in row["reason"]  # type: ignore[operator]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("text", "terms"),
     [
@@ -93,6 +95,7 @@ def test_non_money_complaints_keep_gathering_and_petition_signals(text: str, ter
     assert row["stability"] > 0.5  # type: ignore[operator]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("text", "money"),
     [
@@ -105,6 +108,7 @@ def test_membership_card_is_consumer_unless_returns_are_promised(text: str, mone
     assert _one(text)["money_related"] is money
 
 
+@pytest.mark.slow
 def test_subject_name_is_not_read_as_money_talk() -> None:
     text = "德润理财投资有限公司拖欠工资，工人讨薪"
     assert _one(text, subject="德润理财投资有限公司")["money_related"] is False
@@ -113,6 +117,7 @@ def test_subject_name_is_not_read_as_money_talk() -> None:
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("weaker", "stronger"),
     [
@@ -129,11 +134,13 @@ def test_negation_degree_and_positive_words(weaker: str, stronger: str) -> None:
     assert _one(weaker)["negativity"] < _one(stronger)["negativity"]  # type: ignore[operator]
 
 
+@pytest.mark.slow
 def test_negated_stability_signal_is_dropped() -> None:
     assert _one("老板没有跑路，也没有失联")["stability_terms"] == []
     assert _one("老板跑路了，没有人管")["stability_terms"] == ["跑路"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("traditional", "simplified"),
     [
@@ -173,6 +180,7 @@ def test_reason_text_and_frame_shape() -> None:
     assert empty.height == 0 and empty.columns == out.columns
 
 
+@pytest.mark.slow
 def test_real_finance_text_runs_and_agrees_with_published_lexicon() -> None:
     """On 600 real Weibo/news finance texts, negativity rank-agrees with the 姚加权 financial lexicon."""
     texts = pl.read_csv(realdata("financial_negative_text/bdci2019_test_unlabelled.csv"), n_rows=600)
@@ -204,6 +212,7 @@ MONEY_CLUES = pl.DataFrame(
 )
 
 
+@pytest.mark.slow
 def test_money_prob_is_the_text_model_probability_per_clue() -> None:
     from enrichers.text_model import load_text_model
 
@@ -227,6 +236,7 @@ def test_money_prob_is_null_without_an_artifact(monkeypatch: pytest.MonkeyPatch)
     assert out["money_related"][0]  # the word lists still decide without the model
 
 
+@pytest.mark.slow
 def test_money_prob_is_stored_by_the_stage_and_the_partition_path(tmp_path: Path) -> None:
     """The stage's rows, and the same rows through a Parquet partition file, land in clue_signals."""
     import duckdb

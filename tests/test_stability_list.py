@@ -29,6 +29,7 @@ def csv_rows(path: Path) -> pl.DataFrame:
     return pl.read_csv(path, infer_schema=False)
 
 
+@pytest.mark.slow
 def test_listed_subjects_follow_the_rules_and_the_truth(db: Path, tmp_path: Path) -> None:
     out = tmp_path / "涉稳.csv"
     result = runner.invoke(app, ["export", "stability-list", "--out", str(out), "--db", str(db)])
@@ -71,6 +72,7 @@ def test_listed_subjects_follow_the_rules_and_the_truth(db: Path, tmp_path: Path
     assert set(rows["建议推送单位"]) == {"公安分局、维稳办"}
 
 
+@pytest.mark.slow
 def test_unmasked_xlsx_is_recorded(db: Path, tmp_path: Path) -> None:
     con = connect(db)
     try:

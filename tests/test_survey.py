@@ -57,6 +57,7 @@ def test_missing_required_survey_column_rejects_the_file(con, tmp_path: Path) ->
         ingest_file(con, "survey", path)
 
 
+@pytest.mark.slow
 def test_generator_writes_surveys_with_truth(con, tmp_path: Path) -> None:
     summary = generate(tmp_path / "a", entities=1200, seed=3)
     again = generate(tmp_path / "b", entities=1200, seed=3)
@@ -98,6 +99,7 @@ def district(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return scored_district(tmp_path_factory.mktemp("survey"), entities=1500, seed=11, run_id="RUN1")
 
 
+@pytest.mark.slow
 def test_surveys_link_to_registrations_or_become_leads(district: Path) -> None:
     truth = pl.read_csv(district.parent / "inbox" / "truth" / "surveys.csv", infer_schema=False)
     con = connect(district, read_only=True)

@@ -50,11 +50,13 @@ def _frames(root: Path) -> dict[str, pl.DataFrame]:
     }
 
 
+@pytest.mark.slow
 def test_same_seed_same_bytes(tmp_path: Path, district: Path) -> None:
     generate(tmp_path, entities=4000, seed=11)
     assert _digest(tmp_path) == _digest(district)
 
 
+@pytest.mark.slow
 def test_other_seed_differs(tmp_path: Path, district: Path) -> None:
     generate(tmp_path, entities=4000, seed=12)
     a, b = _digest(tmp_path), _digest(district)
@@ -78,6 +80,7 @@ def test_id_numbers_valid() -> None:
     assert all(ric.get_birth_date(x).year >= 1950 for x in ids)
 
 
+@pytest.mark.slow
 def test_every_kind_folder_and_truth(district: Path) -> None:
     for kind in KINDS:
         assert any((district / kind).iterdir()), kind
@@ -88,6 +91,7 @@ def test_every_kind_folder_and_truth(district: Path) -> None:
     assert not (district / "inspections" / "inspections.csv").read_bytes().startswith(b"\xef\xbb\xbf")
 
 
+@pytest.mark.slow
 def test_rows_are_valid_for_the_contract(district: Path) -> None:
     f = _frames(district)
     reg = f["registrations"]
@@ -136,6 +140,7 @@ def test_rows_are_valid_for_the_contract(district: Path) -> None:
     assert prov["统一社会信用代码"].null_count() > 0
 
 
+@pytest.mark.slow
 def test_planted_share_and_truth(district: Path) -> None:
     ent = pl.read_csv(district / "truth" / "entities.csv", infer_schema=False)
     share = (ent["is_planted"] == "true").mean()
@@ -146,6 +151,7 @@ def test_planted_share_and_truth(district: Path) -> None:
     assert reps["prior_uscc"].is_in(ent["uscc"].implode()).all()
 
 
+@pytest.mark.slow
 def test_every_variant_present(district: Path) -> None:
     links = pl.read_csv(district / "truth" / "clue_links.csv", infer_schema=False)
     assert set(links["variant"]) == VARIANTS
@@ -153,6 +159,7 @@ def test_every_variant_present(district: Path) -> None:
     assert unreg["true_uscc"].is_null().all() and unreg["true_lead_id"].is_not_null().all()
 
 
+@pytest.mark.slow
 def test_scale_smoke(tmp_path: Path) -> None:
     summary = generate(tmp_path, entities=20_000, seed=3)
     assert summary.rows["registrations"] == 20_000

@@ -15,6 +15,8 @@ from enrichers.registry.facts import fact_frames
 from enrichers.registry.snapshot import Snapshot, read_snapshot
 from fundrisk.synth import GeneratedSummary, generate
 
+pytestmark = pytest.mark.slow
+
 ENTITIES = 3000
 
 

@@ -94,6 +94,7 @@ def _write_corpus(root: Path) -> None:
     ).write_csv(root / "criminal_cases" / "fundraising_case_facts.csv")
 
 
+@pytest.mark.slow
 def test_training_pipeline_groups_by_entity_and_round_trips(tmp_path: Path) -> None:
     from enrichers.text_model_train import load_corpus, train_model
 
@@ -124,6 +125,7 @@ def test_kind_is_decided_by_length_and_punctuation() -> None:
     ]
 
 
+@pytest.mark.slow
 def test_screen_uses_the_text_model_for_texts_and_the_name_model_for_names() -> None:
     text_model = load_text_model()
     assert text_model is not None
@@ -141,6 +143,7 @@ def test_screen_uses_the_text_model_for_texts_and_the_name_model_for_names() -> 
     assert forced.kind == "名称" and forced.verdict.startswith("禁止使用")
 
 
+@pytest.mark.slow
 def test_cli_screen_kind_option() -> None:
     runner = CliRunner()
     ok = runner.invoke(app, ["screen", "理财非存款，产品有风险，投资须谨慎", "--kind", "文本"])
@@ -161,6 +164,7 @@ def test_clue_signals_carry_the_model_probability() -> None:
     assert "文本模型" not in out["reason"][1]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "text",
     [
@@ -174,6 +178,7 @@ def test_negated_statements_are_not_hits(text: str) -> None:
     assert result.hits == [] and not result.verdict.startswith("禁止使用"), result
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("text", "cue"),
     [
@@ -192,6 +197,7 @@ def test_warnings_news_and_disclaimers_are_never_banned(text: str, cue: str) -> 
     assert any(line.startswith(f"语境：「{cue}」") for line in result.explanation), result
 
 
+@pytest.mark.slow
 def test_warnings_and_disclaimers_score_below_the_advert_they_quote() -> None:
     advert, warning, disclaimer = screen_texts(
         [
@@ -204,6 +210,7 @@ def test_warnings_and_disclaimers_score_below_the_advert_they_quote() -> None:
     assert max(warning.score, disclaimer.score) < 25 <= advert.score
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "text",
     ["投资10万元，每月返还利息3000元，保本保息，一年翻倍", "年化收益不低于12%，保本保息"],
@@ -212,6 +219,7 @@ def test_adverts_promising_returns_are_still_banned(text: str) -> None:
     assert screen_texts([text])[0].verdict.startswith("禁止使用：含承诺回报宣传用语")
 
 
+@pytest.mark.slow
 def test_licensed_lists_from_a_configured_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from enrichers.keywords_licensed import licensed_matches
 
@@ -237,6 +245,7 @@ def test_licensed_lists_from_a_configured_folder(tmp_path: Path, monkeypatch: py
     assert screen_texts(names[:1], kind="名称")[0].verdict != bank.verdict  # no lists: check skipped
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("file", "clears"),
     [
@@ -259,6 +268,7 @@ def test_real_licensed_names_from_each_list(file: str, clears: bool) -> None:
             assert not result.verdict.startswith("禁止使用"), result
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "text",
     [
@@ -275,12 +285,14 @@ def test_new_promise_forms_are_banned(text: str) -> None:
     assert screen_texts([text])[0].verdict.startswith("禁止使用：含承诺回报宣传用语"), text
 
 
+@pytest.mark.slow
 def test_a_refund_complaint_is_not_a_promise() -> None:
     result = screen_texts(["办了会员卡交了会员费3000元，商家跑路，要求全额退还"])[0]
     assert not result.verdict.startswith("禁止使用")
     assert all(h[1] != "承诺回报宣传用语" for h in result.hits)
 
 
+@pytest.mark.slow
 def test_licensed_context_and_adverts_in_texts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pl.DataFrame({"seq": ["1"], "name": ["淄博示例银行股份有限公司"], "code": ["B9999H000000001"]}).write_csv(
         tmp_path / "nfra_bank_legal_entities_2025h1_partial.csv"
@@ -319,6 +331,7 @@ ORDINARY_TEXTS = [
 ]
 
 
+@pytest.mark.slow
 def test_promise_adverts_rank_above_ordinary_texts() -> None:
     """The model alone ranks promise adverts low; with the lexicon's promise evidence they come first."""
     model = load_text_model()
@@ -336,6 +349,7 @@ def test_promise_adverts_rank_above_ordinary_texts() -> None:
     assert probs[: len(PROMISE_ADVERTS)].min() < probs[len(PROMISE_ADVERTS) :].max()
 
 
+@pytest.mark.slow
 def test_listed_company_codes_and_court_texts_are_news() -> None:
     news, court = screen_texts(
         ["*ST超日(002506)重整草案出炉力保刚兑不破", "原告诉讼请求：按照年利率6%计算的利息"], kind="文本"
@@ -344,6 +358,7 @@ def test_listed_company_codes_and_court_texts_are_news() -> None:
     assert not court.verdict.startswith("禁止使用")
 
 
+@pytest.mark.slow
 def test_ordinary_real_texts_are_rarely_banned() -> None:
     """Real business scopes and the regulations' own sentences: 禁止使用 on at most 5% (issue 12's goal)."""
     from tests.conftest import realdata

@@ -103,6 +103,7 @@ BAD_DB_CASES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("case", "prepare", "fragment"), BAD_DB_CASES, ids=[c[0] for c in BAD_DB_CASES])
 def test_a_bad_db_is_one_line(tmp_path: Path, scored: Path, case: str, prepare, fragment: str) -> None:
     db = tmp_path / f"{case}.duckdb"
@@ -130,6 +131,7 @@ SETTINGS_CASES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("env", "fragment"), SETTINGS_CASES, ids=[next(iter(c[0].values())) for c in SETTINGS_CASES]
 )
@@ -146,6 +148,7 @@ def test_a_bad_setting_fails_before_the_run_starts(
     assert time.monotonic() - started < 30  # no ephemeral Prefect server was started
 
 
+@pytest.mark.slow
 def test_a_reserved_column_name_in_an_input_is_kept_not_a_crash(tmp_path: Path) -> None:
     """A column named __line (the reader's own line number) was a polars DuplicateError."""
     source = tmp_path / "工商登记.csv"
@@ -170,6 +173,7 @@ UNWRITABLE_CASES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("case", "args"), UNWRITABLE_CASES, ids=[c[0] for c in UNWRITABLE_CASES])
 def test_an_unwritable_out_is_one_line(mounts: Mounts, scored: Path, case: str, args: list[str]) -> None:
     ro = mounts.make("ro", "1m", read_only=True)
@@ -189,6 +193,7 @@ FULL_DISK_CASES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("case", "args"), FULL_DISK_CASES, ids=[c[0] for c in FULL_DISK_CASES])
 def test_a_full_disk_keeps_the_previous_file(
     mounts: Mounts, scored: Path, case: str, args: list[str]
@@ -207,6 +212,7 @@ def test_a_full_disk_keeps_the_previous_file(
     assert sorted(p.name for p in out.iterdir()) == sorted([target.name, "填满.bin"])  # no temp file left
 
 
+@pytest.mark.slow
 def test_a_full_disk_during_ingest_is_one_line_and_loses_nothing_committed(
     mounts: Mounts, tmp_path: Path
 ) -> None:
@@ -246,6 +252,7 @@ def test_atomic_path_keeps_the_old_file_when_the_writer_dies(tmp_path: Path, fai
 # ---- busy database and concurrent runs (already held for DuckDB's lock; the run lock is new) -------------
 
 
+@pytest.mark.slow
 def test_a_second_run_gets_one_line_and_no_prefect_traceback(tmp_path: Path) -> None:
     (tmp_path / "inbox").mkdir()
     db = tmp_path / "f.duckdb"
@@ -256,6 +263,7 @@ def test_a_second_run_gets_one_line_and_no_prefect_traceback(tmp_path: Path) -> 
     assert "开始运行" not in result.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", [["run", "--inbox", "{inbox}"], ["ingest", "registrations", "{csv}"]])
 def test_a_busy_database_is_one_line(tmp_path: Path, command: list[str]) -> None:
     (tmp_path / "inbox").mkdir()
@@ -278,6 +286,7 @@ def test_a_busy_database_is_one_line(tmp_path: Path, command: list[str]) -> None
 # ---- formula payloads stay inert in every export (already held) -------------------------------------------
 
 
+@pytest.mark.slow
 def test_formula_payloads_are_text_in_every_export(tmp_path: Path, scored: Path) -> None:
     from openpyxl import load_workbook
 
@@ -312,6 +321,7 @@ def _fake_server(owner: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-c", code, prefect_lifecycle.SERVER_MARK], env=env)
 
 
+@pytest.mark.slow
 def test_orphaned_ephemeral_servers_are_stopped_and_live_ones_kept() -> None:
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone_tag = f"{gone.pid}@{psutil.Process(gone.pid).create_time():.0f}"

@@ -90,6 +90,7 @@ VENDOR_CASES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("vendor", "fault", "expected"), VENDOR_CASES)
 def test_hostile_vendor_after_100_lookups(vendor: str, fault: str, expected: str) -> None:
     codes = [make_uscc(i, "91370303") for i in range(ORDINARY + 4)]
@@ -132,6 +133,7 @@ def test_hostile_vendor_after_100_lookups(vendor: str, fault: str, expected: str
     assert not leaked(text, TOKEN, KEY, SECRET)
 
 
+@pytest.mark.slow
 def test_lookup_outcomes_typed_whatever_comes_first(con: duckdb.DuckDBPyConnection) -> None:
     """101 plain outcomes (null detail, null uscc), then a not-found one: one frame, no inference."""
     ensure_registry_tables(con)
@@ -157,6 +159,7 @@ SNAPSHOT_CASES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("extra", "expected"), SNAPSHOT_CASES)
 def test_snapshot_oddities_after_100_records(
     tmp_path: Path, extra: dict[str, Any] | None, expected: str
@@ -181,6 +184,7 @@ def test_snapshot_oddities_after_100_records(
     con.close()
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("prefect_harness")
 def test_echoed_token_never_reaches_db_stderr_or_prefect(tmp_path: Path, monkeypatch, capfd) -> None:
     """A whole run against a vendor that echoes the token and fails every way: run ends, nothing leaks."""
@@ -277,6 +281,7 @@ MARKUP = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("args", "shown"), MARKUP)
 def test_rich_markup_printed_literally(args: list[str], shown: str) -> None:
     result = runner.invoke(app, args)
@@ -284,6 +289,7 @@ def test_rich_markup_printed_literally(args: list[str], shown: str) -> None:
     assert shown in result.output
 
 
+@pytest.mark.slow
 def test_file_name_with_brackets_shown_whole(tmp_path: Path) -> None:
     header, body = table_rows("registrations", VALID["registrations"][:1], chinese=True)
     path = tmp_path / "工商登记[new].csv"

@@ -65,6 +65,7 @@ VALUE_CASES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("kind", "values", "reason"), VALUE_CASES, ids=[f"{k}-{next(iter(v))}" for k, v, _ in VALUE_CASES]
 )
@@ -95,6 +96,7 @@ def test_a_deadline_may_lie_ahead(con, tmp_path):
     assert report.rows_quarantined == 0
 
 
+@pytest.mark.slow
 def test_as_of_is_the_run_date_not_the_latest_date_in_the_data(con, tmp_path, monkeypatch):
     """A clue dated 2100 that reached the table (an old database) no longer moves everyone's "as of"."""
     monkeypatch.delenv("FUNDRISK_AS_OF", raising=False)
@@ -165,6 +167,7 @@ STRAY_QUOTES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("lines", "opens", "closes"), STRAY_QUOTES.values(), ids=list(STRAY_QUOTES))
 def test_a_stray_quote_counts_every_physical_line(con, tmp_path, path_kind, lines, opens, closes):
     body = [f"Q{i:03d},2026-06-01,主体{i},群众反映高息揽储{i}" for i in range(1, lines + 1)]
@@ -232,6 +235,7 @@ LONG_CELLS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("column", "size", "reason"), LONG_CELLS.values(), ids=list(LONG_CELLS))
 def test_an_xlsx_cell_over_excels_limit_is_said_and_quarantined(con, tmp_path, column, size, reason):
     header = ["线索编号", "受理日期", "涉及主体", "线索内容", "附注"]
@@ -271,6 +275,7 @@ BOMBS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("limits", "rows", "message"), BOMBS.values(), ids=list(BOMBS))
 def test_an_xlsx_zip_bomb_is_refused_before_reading(con, tmp_path, monkeypatch, limits, rows, message):
     for key, value in limits.items():
@@ -287,6 +292,7 @@ def test_an_xlsx_zip_bomb_is_refused_before_reading(con, tmp_path, monkeypatch, 
 # ---- items 5 and 8, checked ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_rows_on_every_matching_sheet_are_read(con, tmp_path):
     header = ["线索编号", "受理日期", "涉及主体", "线索内容"]
     book = openpyxl.Workbook()
