@@ -30,8 +30,11 @@ def _push_run_name() -> str:
 @flow(name="fundrisk-weekly-push", flow_run_name=_push_run_name, log_prints=False)
 def weekly_push(db: str, out_dir: str, unit: str) -> dict[str, Any]:
     """Export what has not been pushed yet (an empty file means nothing new this week), then the brief."""
-    stamp = dt.date.today().strftime("%Y%m%d")
-    result = push_task(db, str(Path(out_dir) / f"省推送_{stamp}.csv"), unit)
+    now = dt.datetime.now()
+    target = Path(out_dir) / f"省推送_{now:%Y%m%d}.csv"
+    if target.exists():  # a second push the same day must not replace the file that went out first
+        target = target.with_name(f"省推送_{now:%Y%m%d_%H%M%S}.csv")
+    result = push_task(db, str(target), unit)
     result["brief"] = brief_task(db, out_dir)["file"]  # 工作简报 of the week that just ended
     create_markdown_artifact(
         f"# 每周省推送\n\n本次推送 {result['rows']} 家主体，文件：`{result['file']}`。"

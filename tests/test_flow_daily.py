@@ -153,6 +153,8 @@ def test_weekly_push_writes_the_csv_records_every_row_and_pushes_nothing_twice(d
     second = weekly_push(db=str(db), out_dir=str(out), unit=unit)
     assert second["rows"] == 0
     assert pl.read_csv(second["file"], infer_schema=False).height == 0
+    assert second["file"] != first["file"]  # the same day's first push stays as it went out
+    assert pl.read_csv(path, infer_schema=False).height == first["rows"]
     con = connect(db, read_only=True)
     try:
         assert con.execute("SELECT count(*) FROM pushes").fetchall()[0][0] == recorded.height
