@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from fundrisk.errors import BadInput
 from fundrisk.ingest import ingest_file
 from fundrisk.sources import batches
 from fundrisk.synth import generate
@@ -113,3 +114,19 @@ def test_a_streamed_file_with_a_title_block_keeps_its_line_numbers(registrations
     assert streamed.rows_loaded == whole.rows_loaded == 300
     reasons = [reason for _, reason, _ in got["quarantine"]]
     assert any("与第5行相同" in reason for reason in reasons)  # the header is line 3 of the file
+    assert streamed.notes == whole.notes and any("标题行已跳过" in note for note in streamed.notes)
+
+
+def test_a_streamed_header_mismatch_says_what_the_whole_file_reader_says(
+    registrations, tmp_path, monkeypatch
+):
+    lines = registrations.read_text(encoding="utf-8").splitlines()
+    lines[0] = lines[0].replace("统一社会信用代码", "社会信用代码号", 1)
+    path = tmp_path / "registrations.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    messages = []
+    for stream in (False, True):
+        with pytest.raises(BadInput) as caught:
+            _ingest(path, stream, monkeypatch, tmp_path / f"{stream}.duckdb")
+        messages.append(str(caught.value))
+    assert messages[0] == messages[1] and "文件中的表头" in messages[1]

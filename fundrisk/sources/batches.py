@@ -20,10 +20,12 @@ from fundrisk.errors import BadInput
 from fundrisk.sources.readers import (
     LINE,
     RawTable,
+    accept_csv_header,
     csv_header_line,
-    encoding_note,
+    empty_rejects,
     read_table,
     sniff_encoding,
+    title_note,
     utf8_source,
 )
 from fundrisk.sources.spec import KindSpec
@@ -34,10 +36,6 @@ BATCH_ROWS = 250_000
 
 class NotStreamable(Exception):  # noqa: N818 - a signal to fall back, not an error to report
     """Polars cannot split this file into records; read it whole with the tolerant reader."""
-
-
-def _empty_rejects() -> pl.DataFrame:
-    return pl.DataFrame(schema={"line": pl.Int64, "reason": pl.Utf8, "raw": pl.Utf8})
 
 
 def streams(path: Path) -> bool:
@@ -59,26 +57,27 @@ def raw_batches(
         raise BadInput(f"文件「{path.name}」是空文件")
     with utf8_source(path, encoding) as source:
         skip = csv_header_line(source, encoding if source == path else "utf-8", spec)
-        yield encoding, _csv_batches(source, path.name, encoding, rows or BATCH_ROWS, skip)
+        yield encoding, _csv_batches(source, path.name, encoding, rows or BATCH_ROWS, skip, spec)
 
 
-def _csv_batches(source: Path, name: str, encoding: str, rows: int, skip: int = 0) -> Iterator[RawTable]:
+def _csv_batches(
+    source: Path, name: str, encoding: str, rows: int, skip: int = 0, spec: KindSpec | None = None
+) -> Iterator[RawTable]:
     """Batches of `rows` records below the header; lines are numbered as `read_csv` numbers them."""
     scan = pl.scan_csv(source, infer_schema=False, has_header=True, raise_if_empty=False, skip_rows=skip)
     try:
         headers = scan.collect_schema().names()
     except pl.exceptions.PolarsError:
         raise NotStreamable(name) from None
-    if not headers or all(not h.strip() for h in headers):
-        raise BadInput(f"文件「{name}」没有表头行，请确认第一行是列名")
+    accept_csv_header(headers, name, spec)
     if LINE in headers:
         raise NotStreamable(name)  # the whole-file reader reports the reserved column name
     numbered = scan.with_row_index(LINE, offset=skip + 2).with_columns(pl.col(LINE).cast(pl.Int64))
-    notes = encoding_note(encoding)  # said once, with the first batch
+    notes = title_note(skip, encoding)  # said once, with the first batch
     try:
         for frame in numbered.collect_batches(chunk_size=rows):
             if frame.height:
-                yield RawTable(frame.select(LINE, *headers), _empty_rejects(), encoding, notes)
+                yield RawTable(frame.select(LINE, *headers), empty_rejects(), encoding, notes)
                 notes = ()
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError, pl.exceptions.ShapeError):
         raise NotStreamable(name) from None

@@ -115,7 +115,7 @@ def utf8_source(path: Path, encoding: str) -> Iterator[Path]:
         Path(name).unlink(missing_ok=True)
 
 
-def _empty_rejects() -> pl.DataFrame:
+def empty_rejects() -> pl.DataFrame:
     return pl.DataFrame(schema={"line": pl.Int64, "reason": pl.Utf8, "raw": pl.Utf8})
 
 
@@ -205,7 +205,7 @@ def _read_csv_tolerant(text: str, name: str, skip: int = 0) -> tuple[pl.DataFram
     names = dedupe_headers(header)
     frame = pl.DataFrame(good, schema={n: pl.Utf8 for n in names}, orient="row")
     frame = frame.with_columns(pl.Series(LINE, good_lines, dtype=pl.Int64)).select(LINE, *names)
-    rejects = pl.DataFrame(bad, schema=_empty_rejects().schema) if bad else _empty_rejects()
+    rejects = pl.DataFrame(bad, schema=empty_rejects().schema) if bad else empty_rejects()
     return frame, rejects
 
 
@@ -216,9 +216,15 @@ def encoding_note(encoding: str) -> tuple[str, ...]:
     return ()
 
 
-def _title_note(skip: int, encoding: str = "") -> tuple[str, ...]:
+def title_note(skip: int, encoding: str = "") -> tuple[str, ...]:
     title = (f"表头在第{skip + 1}行，上方的标题行已跳过",) if skip else ()
     return (*encoding_note(encoding), *title)
+
+
+def accept_csv_header(columns: list[str], name: str, spec: KindSpec | None) -> None:
+    """The checks of a CSV header, whether the file is read whole or streamed in batches."""
+    _check_headers(columns, name)
+    _fit(columns, spec, f"文件「{name}」")
 
 
 def _fit(columns: list[str], spec: KindSpec | None, where: str) -> None:
@@ -240,10 +246,9 @@ def read_csv(path: Path, spec: KindSpec | None = None) -> RawTable:
         text = path.read_text(encoding=encoding)  # the slow path needs the text; such files are rare
         frame, rejects = _read_csv_tolerant(text, path.name, skip)
         _fit(frame.columns, spec, f"文件「{path.name}」")
-        return RawTable(frame, rejects, encoding, _title_note(skip, encoding))
-    _check_headers(frame.columns, path.name)
-    _fit(frame.columns, spec, f"文件「{path.name}」")
-    return RawTable(_with_lines(frame, skip + 2), _empty_rejects(), encoding, _title_note(skip, encoding))
+        return RawTable(frame, rejects, encoding, title_note(skip, encoding))
+    accept_csv_header(frame.columns, path.name, spec)
+    return RawTable(_with_lines(frame, skip + 2), empty_rejects(), encoding, title_note(skip, encoding))
 
 
 def read_xlsx(path: Path, spec: KindSpec | None = None) -> RawTable:
@@ -253,7 +258,7 @@ def read_xlsx(path: Path, spec: KindSpec | None = None) -> RawTable:
     for note in book.notes:  # the caller shows them (RawTable.notes); a warning here would reach Prefect's
         log.info("%s: %s", path.name, note)  # API handler outside any run and print a logging error
     frame = book.frame.rename({ROW: LINE}).select(LINE, pl.exclude(LINE))
-    return RawTable(frame, _empty_rejects(), "xlsx", (*book.notes, *_long_cells_note(frame)))
+    return RawTable(frame, empty_rejects(), "xlsx", (*book.notes, *_long_cells_note(frame)))
 
 
 def _long_cells_note(frame: pl.DataFrame) -> tuple[str, ...]:
@@ -276,7 +281,7 @@ def read_parquet(path: Path) -> RawTable:
         frame = frame.select(pl.all().cast(pl.Utf8, strict=False))
     except pl.exceptions.PolarsError:
         raise BadInput(f"文件「{path.name}」含有无法转换为文本的嵌套列，请导出为平铺的表格") from None
-    return RawTable(_with_lines(frame), _empty_rejects(), "parquet")
+    return RawTable(_with_lines(frame), empty_rejects(), "parquet")
 
 
 def read_table(path: Path, spec: KindSpec | None = None) -> RawTable:
