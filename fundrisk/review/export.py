@@ -73,30 +73,22 @@ def lead_sheet(con: duckdb.DuckDBPyConnection, queue: Queue, unmask: bool) -> Re
     )
     pairs = suspected_pairs(leads, holders).join(decided, on=["lead_a", "lead_b"], how="anti")
     side = leads.select("lead_id", "name", "names", "address_key", "town", "records")
-    frame = (
-        pairs.join(
-            side.rename(lambda c: f"{c}_a"),
-            left_on="lead_a",
-            right_on="lead_id_a",
+    for s in ("a", "b"):  # each lead of the pair with its own columns, suffixed _a / _b
+        pairs = pairs.join(
+            side.rename({c: f"{c}_{s}" for c in side.columns}),
+            left_on=f"lead_{s}",
+            right_on=f"lead_id_{s}",
             how="left",
             maintain_order="left",
         )
-        .join(
-            side.rename(lambda c: f"{c}_b"),
-            left_on="lead_b",
-            right_on="lead_id_b",
-            how="left",
-            maintain_order="left",
-        )
-        .select(
-            pl.lit("lead").alias(K0),
-            pl.col("lead_a").alias(K1),
-            pl.col("lead_b").alias(K2),
-            *(_lead_side(s) for s in ("a", "b")),
-            pl.col("basis").alias("疑似依据"),
-            pl.lit(None, pl.Utf8).alias(DECISION),
-            pl.lit(None, pl.Utf8).alias(NOTE),
-        )
+    frame = pairs.select(
+        pl.lit("lead").alias(K0),
+        pl.col("lead_a").alias(K1),
+        pl.col("lead_b").alias(K2),
+        *(_lead_side(s) for s in ("a", "b")),
+        pl.col("basis").alias("疑似依据"),
+        pl.lit(None, pl.Utf8).alias(DECISION),
+        pl.lit(None, pl.Utf8).alias(NOTE),
     )
     frame = frame.unnest("__a", "__b")
     return ReviewSheet(
