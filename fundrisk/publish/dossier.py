@@ -19,12 +19,13 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from fundrisk.atomic import atomic_path
 from fundrisk.errors import BadInput
 from fundrisk.explain import explain
 from fundrisk.publish.dossier_html import render_html
 from fundrisk.publish.dossier_sections import SECTIONS, Section, evidence_images, shape
 from fundrisk.publish.safety import mask_embedded, protect, safe_sheet_name
-from fundrisk.publish.writers import Sheet, atomic_target, write_xlsx
+from fundrisk.publish.writers import Sheet, write_xlsx
 from fundrisk.warehouse.case_store import case_states
 from fundrisk.warehouse.dossier_store import dossier_frames, subject_kind
 from fundrisk.warehouse.publish_store import record_events
@@ -113,7 +114,7 @@ def write_dossier(
     kind = dossier_format(target)
     dossier = build_dossier(con, code, unmask)
     if kind == "html":
-        with atomic_target(target) as temp:
+        with atomic_path(target) as temp:
             temp.write_text(render_html(dossier), encoding="utf-8")
     else:
         write_xlsx(workbook(dossier), target)

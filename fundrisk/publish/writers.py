@@ -14,8 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,16 +62,9 @@ def export_format(path: Path) -> str:
     return suffix[1:]
 
 
-@contextmanager
-def atomic_target(path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside `path`; on success it replaces `path` (fundrisk.atomic)."""
-    with atomic_path(path) as temp:
-        yield temp
-
-
 def write_csv(frame: pl.DataFrame, path: Path) -> None:
     """UTF-8 with BOM so that Excel on a Chinese Windows opens it with the right encoding."""
-    with atomic_target(path) as temp:
+    with atomic_path(path) as temp:
         frame.write_csv(temp, include_bom=True, float_precision=2)
 
 
@@ -82,7 +74,7 @@ def write_xlsx(sheets: Sequence[Sheet], path: Path) -> int:
     Every sheet gets an autofilter over its header and data, so an analyst can narrow any list in
     Excel or WPS without first selecting the table. Returns how many cells were cut at Excel's limit.
     """
-    with atomic_target(path) as temp:
+    with atomic_path(path) as temp:
         cut = _write_book(sheets, temp)
     if cut:
         log.warning("%s: %d cells over %d characters cut with a marker", Path(path).name, cut, CELL_CHARS)

@@ -15,8 +15,9 @@ from pathlib import Path
 import polars as pl
 import xlsxwriter
 
+from fundrisk.atomic import atomic_path
 from fundrisk.errors import BadInput
-from fundrisk.publish.writers import WORKBOOK_OPTIONS, atomic_target, write_cell
+from fundrisk.publish.writers import WORKBOOK_OPTIONS, write_cell
 from fundrisk.review.config import DECISION, KEY_COLUMNS, NOTE
 
 GUIDE = "填写说明"
@@ -32,7 +33,7 @@ class ReviewSheet:
 
 
 def write_book(sheets: Sequence[ReviewSheet], guide: Sequence[str], path: Path) -> None:
-    with atomic_target(path) as temp:
+    with atomic_path(path) as temp:
         book = xlsxwriter.Workbook(str(temp), WORKBOOK_OPTIONS)
         try:
             for sheet in sheets:
