@@ -16,9 +16,10 @@ from typing import Any
 import polars as pl
 
 from benchmarks.common import peak_rss_mb, print_table, timed
-from enrichers.registry.enrich import LookupReport, lookup_subjects, make_provider
 from enrichers.registry.limits import RateLimit, RetryPolicy
+from enrichers.registry.lookup import LookupReport
 from fundrisk.settings import Settings
+from fundrisk.stages.registry import lookup_subjects, provider_for
 from fundrisk.warehouse import connect
 from fundrisk.warehouse.registry_store import RegistryStore, ensure_registry_tables
 from tests.registry_servers import FakeVendor
@@ -58,7 +59,7 @@ def _lookups(fake: FakeVendor, n: int, offset: int, rate: RateLimit) -> LookupRe
     ensure_registry_tables(con)
 
     async def go() -> LookupReport:
-        provider = make_provider(
+        provider = provider_for(
             settings, rate=rate, retry=RetryPolicy(max_retries=2, base_delay=0.05), endpoints=("basic",)
         )
         try:

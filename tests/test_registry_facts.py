@@ -8,12 +8,14 @@ import duckdb
 import polars as pl
 import pytest
 
-from enrichers.registry.enrich import enrich_registry, prescreen
 from enrichers.registry.facts import SCHEMAS, change_category, fact_frames, max_in_year
+from enrichers.registry.lookup import prescreen
 from enrichers.registry.model import province_of, to_date
 from enrichers.registry.qichacha import sign
-from enrichers.registry.snapshot import read_snapshot, write_snapshot
+from enrichers.registry.snapshot import read_snapshot
 from fundrisk.settings import Settings
+from fundrisk.stages.registry import enrich_registry
+from fundrisk.synth.registry_snapshot import write_snapshot
 from fundrisk.warehouse.registry_store import (
     REGISTRY_DDL,
     ensure_registry_tables,

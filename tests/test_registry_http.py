@@ -13,9 +13,10 @@ import duckdb
 import polars as pl
 import pytest
 
-from enrichers.registry.enrich import LookupReport, enrich_registry, lookup_subjects, make_provider
 from enrichers.registry.limits import RateLimit, RetryPolicy
+from enrichers.registry.lookup import LookupReport
 from fundrisk.settings import Settings
+from fundrisk.stages.registry import enrich_registry, lookup_subjects, provider_for
 from fundrisk.warehouse.registry_store import RegistryStore, ensure_registry_tables, registry_flags_for
 from tests.registry_servers import CLEAN, MISSING_NAME, RISKY, FakeVendor
 
@@ -61,7 +62,7 @@ def run(
     **policy: Any,
 ) -> LookupReport:
     ensure_registry_tables(con)
-    provider = make_provider(settings or settings_for(fake), **({"retry": FAST} | policy))
+    provider = provider_for(settings or settings_for(fake), **({"retry": FAST} | policy))
     store = RegistryStore(con, 30)
 
     async def go() -> LookupReport:
@@ -215,7 +216,7 @@ def test_killed_run_resumes_without_paying_twice(con: duckdb.DuckDBPyConnection)
 
         async def killed() -> None:
             ensure_registry_tables(con)
-            provider = make_provider(settings, retry=FAST)
+            provider = provider_for(settings, retry=FAST)
             try:
                 await asyncio.wait_for(lookup_subjects(many, provider, RegistryStore(con), 50), timeout=0.35)
             finally:

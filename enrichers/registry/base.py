@@ -9,6 +9,7 @@ Everything that decides what a failure means for the run lives here:
 - QuotaExhausted / AuthError stop every further call of the run (``stopped`` holds the Chinese reason).
 Every answer is read with a cap (BodyLimits: body size while streaming, JSON depth), and every text that
 came from a vendor is masked (credentials, personal numbers) before it is cut, stored or logged.
+A vendor's status codes are data (``VendorCodes``, one table per vendor module) applied by ``raise_for_code``.
 """
 
 from __future__ import annotations
@@ -16,22 +17,21 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, Self
 
 import httpx
 
+from enrichers.privacy import mask_secrets, redact
+from enrichers.registry.config import RegistryConfig
 from enrichers.registry.errors import (
-    AuthError,
     BadResponse,
     NotFound,
     RegistryError,
-    Throttled,
     TransientError,
 )
 from enrichers.registry.limits import BodyLimits, CircuitBreaker, RateLimit, RateLimiter, RetryPolicy
-from fundrisk.privacy import mask_secrets, redact
 
 log = logging.getLogger(__name__)
 
@@ -87,51 +87,23 @@ class Stopped(RegistryError):
     """Raised inside a retry loop once the run has been stopped by another look-up."""
 
 
-def retry_after(response: httpx.Response) -> float | None:
-    """Seconds from a Retry-After header given in seconds (HTTP dates are treated as absent)."""
-    value = response.headers.get("Retry-After", "").strip()
-    try:
-        return max(0.0, float(value)) if value else None
-    except ValueError:
-        return None
+@dataclass(frozen=True)
+class VendorCodes:
+    """A vendor's status codes as data: ``ok`` is success, ``errors`` maps a code to the exception it
+    means and its Chinese message (``{code}`` and ``{reason}`` filled in), any other code is BadResponse
+    with ``unknown``. ``reason`` is the vendor's own text, already masked and cut (``vendor_text``)."""
+
+    ok: int
+    errors: Mapping[int, tuple[type[RegistryError], str]]
+    unknown: str
 
 
-def nested_within(value: Any, max_depth: int) -> bool:
-    """True when no list or object in ``value`` sits deeper than ``max_depth`` (iterative: no recursion)."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
-        if children is None:
-            continue
-        if depth > max_depth:
-            return False
-        stack.extend((child, depth + 1) for child in children)
-    return True
-
-
-def check_http(response: httpx.Response, limits: BodyLimits | None = None) -> Any:
-    """HTTP-level failures to the exception tree; otherwise the decoded JSON body (depth-capped)."""
-    limits = limits or BodyLimits()
-    code = response.status_code
-    if code == 429:
-        raise Throttled("查询过于频繁（HTTP 429）", code=code, retry_after=retry_after(response))
-    if code >= 500:
-        raise TransientError(f"查询服务暂时不可用（HTTP {code}）", code=code)
-    if code in (401, 403):
-        raise AuthError(f"查询凭证被拒绝（HTTP {code}），请检查令牌或密钥配置", code=code)
-    if code != 200:
-        raise BadResponse(f"查询服务返回异常状态（HTTP {code}）", code=code)
-    too_deep = f"查询服务返回的内容嵌套过深（超过 {limits.max_depth} 层），已跳过该主体"
-    try:
-        body = json.loads(response.content)
-    except RecursionError:
-        raise BadResponse(too_deep) from None
-    except (ValueError, UnicodeDecodeError):
-        raise BadResponse("查询服务返回的内容无法解析（非 JSON）") from None
-    if not nested_within(body, limits.max_depth):
-        raise BadResponse(too_deep)
-    return body
+def raise_for_code(codes: VendorCodes, code: int, reason: str = "") -> None:
+    """Return on the vendor's success code; raise what its table says the code means otherwise."""
+    if code == codes.ok:
+        return
+    error, template = codes.errors.get(code, (BadResponse, codes.unknown))
+    raise error(template.format(code=code, reason=reason), code=code)
 
 
 DROPPED_HEADERS = ("content-encoding", "content-length", "transfer-encoding")
@@ -168,6 +140,17 @@ class RegistryProvider:
         self._in_flight = asyncio.Semaphore(max(1, self.rate.concurrency))
 
     # -- vendor specifics ------------------------------------------------------------------------
+    @classmethod
+    def from_config(cls, config: RegistryConfig, **policy: Any) -> Self:
+        """The provider built from the run's configuration (its client, credentials); ``stopped`` is
+        set, with the reason in Chinese, when a credential it needs is missing."""
+        raise NotImplementedError
+
+    @classmethod
+    def configured(cls, config: RegistryConfig) -> bool:
+        """Whether the run was given what this provider needs (a snapshot path, the credentials)."""
+        return True
+
     def prepare(self, subjects: list[Subject] | None) -> None:
         """Called once with every subject a run will look up, before the first look-up (offline sources index)."""
 

@@ -7,8 +7,7 @@ from typing import Any
 
 import httpx
 
-from enrichers.registry.limits import RateLimit, Timeouts
-from fundrisk.settings import Settings
+from enrichers.registry.config import RegistryConfig
 
 USER_AGENT = "fundrisk/0.1 (registry enrichment; +https://github.com/fundrisk)"
 SECRET_PARAMS = ("key", "token", "secret")
@@ -37,11 +36,11 @@ def _install_redaction() -> None:
         logger.addFilter(RedactQuery())
 
 
-def make_client(settings: Settings, base_url: str = "") -> httpx.AsyncClient:
+def make_client(config: RegistryConfig, base_url: str = "") -> httpx.AsyncClient:
     """An AsyncClient sized to the configured concurrency; credentials are added per request, not here."""
     _install_redaction()
-    timeouts = Timeouts.from_settings(settings)
-    limit = RateLimit.from_settings(settings)
+    timeouts = config.timeouts()
+    limit = config.rate()
     return httpx.AsyncClient(
         base_url=base_url,
         timeout=httpx.Timeout(

@@ -6,7 +6,13 @@
     ├── BadResponse               malformed JSON or an unknown envelope/code: skip this entity
     ├── NotFound                  the vendor has no such company (天眼查 300000, 企查查 201): not an error
     ├── QuotaExhausted            account or quota used up: stop every look-up for this run (abort_run)
-    └── AuthError                 wrong token, key or signature: stop every look-up for this run (abort_run)
+    ├── AuthError                 wrong token, key or signature: stop every look-up for this run (abort_run)
+    └── ConfigError               the configuration names no known provider: nothing can be looked up
+
+The tree is the registry's own (httpx style: one base the caller can catch, subclasses that say what
+happened), so the logic depends on nothing in fundrisk; fundrisk's stage translates what it must show
+an analyst (ConfigError becomes fundrisk's BadInput, exit 2). The vendor-code → exception tables live
+beside each vendor (``CODES`` in tianyancha.py and qichacha.py) and are applied by ``base.raise_for_code``.
 
 Messages are Chinese (an analyst reads them) and never carry the token, key or secret: providers build
 them from the vendor's code and reason only, never from a URL or header.
@@ -14,10 +20,8 @@ them from the vendor's code and reason only, never from a URL or header.
 
 from __future__ import annotations
 
-from fundrisk.errors import FundriskError
 
-
-class RegistryError(FundriskError):
+class RegistryError(Exception):
     """Base of every registry failure."""
 
     abort_run: bool = False
@@ -60,5 +64,11 @@ class QuotaExhausted(RegistryError):
 
 class AuthError(RegistryError):
     """The credentials were refused: no further look-ups this run."""
+
+    abort_run = True
+
+
+class ConfigError(RegistryError):
+    """The configuration asks for a provider that does not exist (the caller's input is wrong)."""
 
     abort_run = True

@@ -1,4 +1,7 @@
-"""Small frozen value objects for the client's limits, plus the async rate limiter they configure."""
+"""Small frozen value objects for the client's limits, plus the async rate limiter they configure.
+
+Built from plain values (``RegistryConfig`` in config.py makes them from the run's configuration).
+"""
 
 from __future__ import annotations
 
@@ -6,8 +9,6 @@ import asyncio
 import random
 import time
 from dataclasses import dataclass
-
-from fundrisk.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -18,11 +19,6 @@ class Timeouts:
     read: float = 10.0
     write: float = 10.0
     pool: float = 10.0
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Timeouts:
-        total = settings.registry_timeout_seconds
-        return cls(connect=min(5.0, total), read=total, write=total, pool=total)
 
 
 @dataclass(frozen=True)
@@ -37,10 +33,6 @@ class RateLimit:
     concurrency: int = 4
     headroom: float = 0.02
 
-    @classmethod
-    def from_settings(cls, settings: Settings) -> RateLimit:
-        return cls(per_second=settings.registry_rate_per_second, concurrency=settings.registry_concurrency)
-
     @property
     def interval(self) -> float:
         return (1.0 + self.headroom) / self.per_second if self.per_second > 0 else 0.0
@@ -53,10 +45,6 @@ class RetryPolicy:
     max_retries: int = 4
     base_delay: float = 0.5
     max_delay: float = 30.0
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> RetryPolicy:
-        return cls(max_retries=settings.registry_max_retries)
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
         """Seconds to wait before retry number ``attempt`` (0-based)."""
@@ -82,10 +70,6 @@ class CircuitBreaker:
     """Open (stop calling) after ``failures`` consecutive failed look-ups."""
 
     failures: int = 8
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> CircuitBreaker:
-        return cls(failures=settings.registry_breaker_failures)
 
 
 class RateLimiter:

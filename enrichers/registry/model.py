@@ -17,6 +17,7 @@ Record shape (all dates ISO ``YYYY-MM-DD`` strings or null; every list may be em
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from typing import Any
 
@@ -149,6 +150,12 @@ def empty_record(uscc: str | None, name: str) -> dict[str, Any]:
         "lawsuit_total": None,
         **{key: [] for key in LISTS},
     }
+
+
+def snapshot_line(record: dict[str, Any]) -> str:
+    """One record as one line of a snapshot file (snapshot.py): missing lists filled in, newline included."""
+    full = empty_record(record.get("uscc"), str(record.get("name") or "")) | record
+    return json.dumps(full, ensure_ascii=False, sort_keys=True) + "\n"
 
 
 BASIC_FIELDS = (

@@ -12,11 +12,20 @@ from __future__ import annotations
 
 import hashlib
 import time
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import httpx
 
-from enrichers.registry.base import ENDPOINTS, RegistryProvider, Subject, check_http
+from enrichers.registry.answers import check_http
+from enrichers.registry.base import (
+    ENDPOINTS,
+    RegistryProvider,
+    Subject,
+    VendorCodes,
+    raise_for_code,
+)
+from enrichers.registry.client import make_client
+from enrichers.registry.config import RegistryConfig
 from enrichers.registry.errors import AuthError, BadResponse, NotFound, QuotaExhausted, Throttled
 from enrichers.registry.mapping import Ref, VendorMapping, date_of, derived, raw, text_of
 from enrichers.registry.model import province_of
@@ -28,9 +37,21 @@ PATHS = {
     "branches": "/ECIBranch/GetList",
     "changes": "/ECIChange/GetList",
 }
-QUOTA = {109, 112, 116}
-AUTH = {101, 102, 103, 107, 113, 114, 115}
-THROTTLE = {122}
+# The vendor's documented status codes (the module docstring) and what each means for the run.
+CODES = VendorCodes(
+    ok=200,
+    errors={
+        201: (NotFound, "企查查：查询无结果"),
+        122: (Throttled, "企查查：并发或频率超限（{code}）"),
+        **dict.fromkeys(
+            (109, 112, 116), (QuotaExhausted, "企查查账户余额不足或调用次数已用完（{code} {reason}）")
+        ),
+        **dict.fromkeys(
+            (101, 102, 103, 107, 113, 114, 115), (AuthError, "企查查密钥或签名无效（{code} {reason}）")
+        ),
+    },
+    unknown="企查查返回未知状态码（{code} {reason}）",
+)
 PAGE_SIZE = 20
 
 
@@ -47,6 +68,20 @@ class Qichacha(RegistryProvider):
         super().__init__(client, **kwargs)
         self._key, self._secret = key, secret
         self.secrets = (key, secret)
+
+    @classmethod
+    def from_config(cls, config: RegistryConfig, **policy: Any) -> Self:
+        key, secret = config.vendor.get("key") or "", config.vendor.get("secret") or ""
+        provider = cls(make_client(config, config.vendor.get("url") or ""), key, secret, **policy)
+        if not cls.configured(config):
+            provider.stopped = (
+                "未配置企查查密钥（FUNDRISK_QICHACHA_KEY / FUNDRISK_QICHACHA_SECRET），未查询工商信息"
+            )
+        return provider
+
+    @classmethod
+    def configured(cls, config: RegistryConfig) -> bool:
+        return bool(config.vendor.get("key") and config.vendor.get("secret"))
 
     async def _send(self, endpoint: str, subject: Subject) -> httpx.Response:
         assert self.client is not None
@@ -67,18 +102,8 @@ class Qichacha(RegistryProvider):
             code = int(body["Status"])
         except (TypeError, ValueError):
             raise BadResponse("企查查返回的状态码无法识别") from None
-        message = self.vendor_text(body.get("Message"))  # masked, then cut
-        if code == 200:
-            return {"Result": body.get("Result"), "Paging": body.get("Paging")}
-        if code == 201:
-            raise NotFound("企查查：查询无结果", code=code)
-        if code in THROTTLE:
-            raise Throttled(f"企查查：并发或频率超限（{code}）", code=code)
-        if code in QUOTA:
-            raise QuotaExhausted(f"企查查账户余额不足或调用次数已用完（{code} {message}）", code=code)
-        if code in AUTH:
-            raise AuthError(f"企查查密钥或签名无效（{code} {message}）", code=code)
-        raise BadResponse(f"企查查返回未知状态码（{code} {message}）", code=code)
+        raise_for_code(CODES, code, self.vendor_text(body.get("Message")))  # Message masked, then cut
+        return {"Result": body.get("Result"), "Paging": body.get("Paging")}
 
     def normalise(self, subject: Subject, payloads: dict[str, Any]) -> dict[str, Any]:
         return MAPPING.normalise(subject, payloads)

@@ -18,13 +18,15 @@ One JSON object per line, UTF-8, in exactly the normalised record shape the HTTP
 
 A record is found by its uscc, else by its exact name. Missing list keys count as empty; ``basic`` may be
 null for a company known only by name. Look-ups are free: no budget, no cache, no network.
+``model.snapshot_line`` is the format of one line; files are written on the fundrisk side
+(``fundrisk.synth.registry_snapshot.write_snapshot``, atomically).
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import polars as pl
 
@@ -38,18 +40,8 @@ from enrichers.registry.base import (
     RegistryProvider,
     Subject,
 )
+from enrichers.registry.config import RegistryConfig
 from enrichers.registry.model import LISTS, empty_record, typed_record
-from fundrisk.atomic import atomic_path
-
-
-def write_snapshot(path: Path | str, records: list[dict[str, Any]]) -> Path:
-    """Write records (normalised shape) as JSON Lines; returns the path."""
-    target = Path(path)
-    with atomic_path(target) as temp, temp.open("w", encoding="utf-8") as out:  # never half a snapshot
-        for record in records:
-            full = empty_record(record.get("uscc"), str(record.get("name") or "")) | record
-            out.write(json.dumps(full, ensure_ascii=False, sort_keys=True) + "\n")
-    return target
 
 
 def snapshot_lines(path: Path, usccs: list[str] | None, names: list[str] | None) -> pl.DataFrame:
@@ -122,6 +114,14 @@ class Snapshot(RegistryProvider):
             self.stopped = (
                 f"未找到工商信息快照文件「{path or '未配置'}」（FUNDRISK_REGISTRY_SNAPSHOT），未查询工商信息"
             )
+
+    @classmethod
+    def from_config(cls, config: RegistryConfig, **policy: Any) -> Self:
+        return cls(config.snapshot, **policy)
+
+    @classmethod
+    def configured(cls, config: RegistryConfig) -> bool:
+        return config.snapshot is not None
 
     def prepare(self, subjects: list[Subject] | None) -> None:
         """Keep the lines of these subjects (every line when None): one streaming scan of the file."""

@@ -8,11 +8,14 @@ Envelope ``{"error_code": int, "reason": str, "result": ...}``; list endpoints g
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import httpx
 
-from enrichers.registry.base import RegistryProvider, Subject, check_http
+from enrichers.registry.answers import check_http
+from enrichers.registry.base import RegistryProvider, Subject, VendorCodes, raise_for_code
+from enrichers.registry.client import make_client
+from enrichers.registry.config import RegistryConfig
 from enrichers.registry.errors import (
     AuthError,
     BadResponse,
@@ -32,9 +35,23 @@ PATHS = {
     "investments": "/services/open/ic/inverst/2.0",  # the vendor's spelling
     "changes": "/services/open/ic/changeinfo/2.0",
 }
-QUOTA = {300002, 300003, 300006, 300007}
-AUTH = {300005, 300009, 300011}
-TRANSIENT = {300001, 300012}
+# The vendor's documented error codes (the module docstring) and what each means for the run.
+CODES = VendorCodes(
+    ok=0,
+    errors={
+        300000: (NotFound, "天眼查：无数据"),
+        300004: (Throttled, "天眼查：访问频率过快（{code}）"),
+        **dict.fromkeys(
+            (300002, 300003, 300006, 300007),
+            (QuotaExhausted, "天眼查账号不可用或查询次数已用完（{code} {reason}）"),
+        ),
+        **dict.fromkeys(
+            (300005, 300009, 300011), (AuthError, "天眼查令牌无效或无权访问该接口（{code} {reason}）")
+        ),
+        **dict.fromkeys((300001, 300012), (TransientError, "天眼查：请求失败（{code}）")),
+    },
+    unknown="天眼查返回未知错误码（{code} {reason}）",
+)
 PAGE_SIZE = 20
 
 
@@ -45,6 +62,18 @@ class Tianyancha(RegistryProvider):
         super().__init__(client, **kwargs)
         self._token = token
         self.secrets = (token,)
+
+    @classmethod
+    def from_config(cls, config: RegistryConfig, **policy: Any) -> Self:
+        token = config.vendor.get("token") or ""
+        provider = cls(make_client(config, config.vendor.get("url") or ""), token, **policy)
+        if not token:
+            provider.stopped = "未配置天眼查令牌（FUNDRISK_TIANYANCHA_TOKEN），未查询工商信息"
+        return provider
+
+    @classmethod
+    def configured(cls, config: RegistryConfig) -> bool:
+        return bool(config.vendor.get("token"))
 
     async def _send(self, endpoint: str, subject: Subject) -> httpx.Response:
         assert self.client is not None
@@ -61,20 +90,8 @@ class Tianyancha(RegistryProvider):
             code = int(body["error_code"])
         except (TypeError, ValueError):
             raise BadResponse("天眼查返回的错误码无法识别") from None
-        reason = self.vendor_text(body.get("reason"))  # masked, then cut
-        if code == 0:
-            return body.get("result")
-        if code == 300000:
-            raise NotFound("天眼查：无数据", code=code)
-        if code == 300004:
-            raise Throttled(f"天眼查：访问频率过快（{code}）", code=code)
-        if code in QUOTA:
-            raise QuotaExhausted(f"天眼查账号不可用或查询次数已用完（{code} {reason}）", code=code)
-        if code in AUTH:
-            raise AuthError(f"天眼查令牌无效或无权访问该接口（{code} {reason}）", code=code)
-        if code in TRANSIENT:
-            raise TransientError(f"天眼查：请求失败（{code}）", code=code)
-        raise BadResponse(f"天眼查返回未知错误码（{code} {reason}）", code=code)
+        raise_for_code(CODES, code, self.vendor_text(body.get("reason")))  # reason masked, then cut
+        return body.get("result")
 
     def normalise(self, subject: Subject, payloads: dict[str, Any]) -> dict[str, Any]:
         return MAPPING.normalise(subject, payloads)

@@ -1,7 +1,7 @@
 """Make an export frame safe to open and to hand out: no formulas, no unmasked personal data.
 
 Whole-column polars expressions only. Masking (unless the caller explicitly unmasks) comes first, with
-the patterns of fundrisk/privacy.py (the one home for personal-number formats),
+the patterns of enrichers/privacy.py (the one home for personal-number formats),
 then every text cell that a spreadsheet would read as a formula is neutralised (OWASP CSV injection:
 a cell starting with = + - @ TAB or CR gets a leading single quote).
 """
@@ -13,7 +13,7 @@ from typing import Literal
 
 import polars as pl
 
-from fundrisk.privacy import mask_text_expr
+from enrichers.privacy import mask_text_expr
 
 MaskKind = Literal["id", "phone", "account", "name"]
 
@@ -61,7 +61,7 @@ def mask(expr: pl.Expr, kind: MaskKind) -> pl.Expr:
 
 
 def mask_embedded(expr: pl.Expr) -> pl.Expr:
-    """Mask ID, phone, landline and card numbers written inside free text (fundrisk.privacy, one home)."""
+    """Mask ID, phone, landline and card numbers written inside free text (enrichers.privacy, one home)."""
     return mask_text_expr(expr)
 
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from enrichers.privacy import mask_text_expr
 from fundrisk.errors import BadInput
-from fundrisk.privacy import mask_text_expr
 from fundrisk.sources import parse
 from fundrisk.sources.readers import LINE, RawTable
 from fundrisk.sources.spec import ColumnSpec, KindSpec, header_key

@@ -12,18 +12,21 @@ Lines by polars (no per-record Python).
 
 from __future__ import annotations
 
-from typing import IO
+from pathlib import Path
+from typing import IO, Any
 
 import numpy as np
 import polars as pl
 
+from enrichers.registry.model import snapshot_line
+from fundrisk.atomic import atomic_path
 from fundrisk.synth import ids
 from fundrisk.synth.names import gather, person_names
 from fundrisk.synth.plan import COMPANY, COOP, FIN, GROUNDS, Plan
 from fundrisk.synth.snapshot_changes import _changes
 from fundrisk.synth.snapshot_util import _S, NOW, _between, _counts, _expand, _iso
 
-__all__ = ["SNAPSHOT_NAME", "build_records", "write_records"]
+__all__ = ["SNAPSHOT_NAME", "build_records", "write_records", "write_snapshot"]
 
 SNAPSHOT_NAME = "registry_snapshot.jsonl"
 _AUTHORITY = "淄博市市场监督管理局文昌湖省级旅游度假区分局"
@@ -302,6 +305,14 @@ def build_records(
         pl.lit(None, dtype=pl.Int64).alias("abnormal_total"),
         pl.lit(None, dtype=pl.Int64).alias("lawsuit_total"),
     )
+
+
+def write_snapshot(path: Path | str, records: list[dict[str, Any]]) -> Path:
+    """Hand-made records (normalised shape) as a snapshot file, atomically (never half a snapshot)."""
+    target = Path(path)
+    with atomic_path(target) as temp, temp.open("w", encoding="utf-8") as out:
+        out.writelines(snapshot_line(record) for record in records)
+    return target
 
 
 def write_records(records: pl.DataFrame, handle: IO[bytes]) -> int:

@@ -1,5 +1,8 @@
 """Registry storage: the paid-response cache, per-subject look-up status and the extracted fact tables.
 
+``RegistryStore`` is the cache the look-up logic (enrichers.registry.lookup) is handed as its hooks, and
+the writer of a run's outcome; ``lookup_signals`` reads what the pre-screen ranks.
+
 Every vendor answer is committed to ``registry_cache`` the moment it arrives (append-only: the newest
 fresh row per provider/endpoint/subject wins, older paid answers are kept), so a killed run loses nothing
 it paid for and a re-run serves it from the cache. ``subject_key`` is the uscc or the company name the
@@ -18,7 +21,8 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from fundrisk.warehouse.db import ident
+from fundrisk.warehouse.db import ident, transaction
+from fundrisk.warehouse.frames import read
 from fundrisk.warehouse.schema import REGISTRY_DDL
 
 FACT_TABLES = (
@@ -48,6 +52,30 @@ LOOKUP_SCHEMA: dict[str, pl.DataType] = {
 def table(name: str) -> str:
     """A registry table name safe to splice into SQL (whitelisted here, else by the schema's ident())."""
     return f'"{name}"' if name in REGISTRY_TABLES else ident(name)
+
+
+# Per registration, the signals that make a look-up worth paying for (enrichers.registry.lookup.prescreen).
+SIGNALS_SQL = """
+SELECT r.uscc, r.name,
+       coalesce(k.keyword_score, 0) AS keyword_score,
+       coalesce(a.n, 0) AS alert_count,
+       coalesce(c.n, 0) AS clue_count,
+       coalesce(x.n, 0) AS relation_count
+FROM registrations r
+LEFT JOIN keyword_scores k ON k.subject_kind = 'registration' AND k.subject_id = r.uscc
+LEFT JOIN (SELECT uscc, count(*) AS n FROM entity_links WHERE source_kind = 'alert' GROUP BY uscc) a
+       ON a.uscc = r.uscc
+LEFT JOIN (SELECT uscc, count(*) AS n FROM entity_links WHERE source_kind = 'clue' GROUP BY uscc) c
+       ON c.uscc = r.uscc
+LEFT JOIN (  -- strong ties only: a weak tie alone is not worth a paid look-up
+    SELECT uscc, count(*) AS n FROM entity_relations WHERE coalesce(strength, 'strong') = 'strong' GROUP BY uscc
+) x ON x.uscc = r.uscc
+"""
+
+
+def lookup_signals(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """uscc, name, keyword_score, alert_count, clue_count, relation_count of every registration."""
+    return read(con, SIGNALS_SQL)
 
 
 def ensure_registry_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -110,13 +138,6 @@ class RegistryStore:
         status, body = rows[0]
         return status, json.loads(body) if body is not None else None
 
-    def has_all(self, provider: str, endpoints: tuple[str, ...], key: str) -> bool:
-        """True when the subject needs no paid call (basic known as not found, or every endpoint cached)."""
-        basic = self.get(provider, endpoints[0], key) if endpoints else None
-        if basic is not None and basic[0] == "not_found":
-            return True
-        return all(self.get(provider, e, key) is not None for e in endpoints)
-
     async def put(self, provider: str, endpoint: str, key: str, status: str, body: Any) -> None:
         """Commit one paid answer now; returns once it is durable (the write runs on the writer thread)."""
         text = json.dumps(body, ensure_ascii=False) if body is not None else None
@@ -160,26 +181,22 @@ class RegistryStore:
         written: dict[str, int] = {}
         ids = pl.DataFrame({"uscc": subject_ids}, schema={"uscc": pl.String})
         self.con.register("fact_ids", ids)
-        self.con.execute("BEGIN TRANSACTION")
         try:
-            for name in FACT_TABLES:
-                frame = frames.get(name)
-                target = table(name)
-                # Identifiers come from the whitelist above; every value is a bound frame.
-                self.con.execute(f"DELETE FROM {target} WHERE uscc IN (SELECT uscc FROM fact_ids)")  # noqa: S608
-                if frame is None or frame.is_empty():
-                    written[name] = 0
-                    continue
-                if name == "registry_flags":
-                    frame = frame.with_columns(pl.lit(dt.datetime.now()).alias("updated_at"))
-                self.con.register("fact_rows", frame)
-                self.con.execute(f"INSERT INTO {target} BY NAME SELECT * FROM fact_rows")  # noqa: S608
-                self.con.unregister("fact_rows")
-                written[name] = frame.height
-            self.con.execute("COMMIT")
-        except Exception:
-            self.con.execute("ROLLBACK")
-            raise
+            with transaction(self.con):
+                for name in FACT_TABLES:
+                    frame = frames.get(name)
+                    target = table(name)
+                    # Identifiers come from the whitelist above; every value is a bound frame.
+                    self.con.execute(f"DELETE FROM {target} WHERE uscc IN (SELECT uscc FROM fact_ids)")  # noqa: S608
+                    if frame is None or frame.is_empty():
+                        written[name] = 0
+                        continue
+                    if name == "registry_flags":
+                        frame = frame.with_columns(pl.lit(dt.datetime.now()).alias("updated_at"))
+                    self.con.register("fact_rows", frame)
+                    self.con.execute(f"INSERT INTO {target} BY NAME SELECT * FROM fact_rows")  # noqa: S608
+                    self.con.unregister("fact_rows")
+                    written[name] = frame.height
         finally:
             self.con.unregister("fact_ids")
         return written

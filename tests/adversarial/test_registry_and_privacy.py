@@ -19,17 +19,18 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
+from enrichers.privacy import SECRET_PIECE, mask_text
 from enrichers.registry.base import RegistryProvider
-from enrichers.registry.enrich import LookupReport, enrich_registry, lookup_subjects
 from enrichers.registry.limits import RateLimit, RetryPolicy
+from enrichers.registry.lookup import LookupReport
 from enrichers.registry.qichacha import Qichacha
-from enrichers.registry.snapshot import write_snapshot
 from enrichers.registry.tianyancha import Tianyancha
 from fundrisk.cli import app
 from fundrisk.ingest import ingest_file
-from fundrisk.privacy import SECRET_PIECE, mask_text
 from fundrisk.publish.safety import protect
 from fundrisk.settings import Settings
+from fundrisk.stages.registry import enrich_registry, lookup_subjects
+from fundrisk.synth.registry_snapshot import write_snapshot
 from fundrisk.warehouse import connect
 from fundrisk.warehouse.registry_store import RegistryStore, ensure_registry_tables
 from tests.registry_servers import FakeVendor

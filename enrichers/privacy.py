@@ -14,6 +14,9 @@ bank card or account numbers of 12-19 digits, also in groups of four (**********
 
 ``redact`` adds what a vendor's text needs: credentials replaced (also any 8-character piece of one),
 personal numbers masked, and only then cut to a length, so a cut never keeps part of a secret.
+
+It lives on the logic side (enrichers/, beside the registry client that masks vendor text) so that both
+the logic and fundrisk's exports and validation import the same functions without a package cycle.
 """
 
 from __future__ import annotations
