@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.common import print_table  # noqa: E402
 from scoring import Anchors, factor_values, load_config, score_subjects  # noqa: E402
+from scoring.factors import LEGAL as LEGAL_ANCHORS  # noqa: E402
 from scoring.schema import conform  # noqa: E402
 
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
@@ -223,7 +224,7 @@ def run() -> list[dict[str, Any]]:
         features = platform_features(data, engineered)
         names = ENGINEERED if engineered else SIZE
         tag = "engineered" if engineered else "size only"
-        for anchors, where in ((Anchors(), "legal anchors"), (PLATFORM_ANCHORS, "platform anchors")):
+        for anchors, where in ((LEGAL_ANCHORS, "legal anchors"), (PLATFORM_ANCHORS, "platform anchors")):
             values = factor_values(features, anchors, names)
             cfg = replace(config, people_anchors=anchors.people, money_anchors=anchors.money_yuan)
             rule = score_subjects(features, cfg, learn=False).scores["rule_score"].to_numpy()
@@ -248,7 +249,7 @@ def run() -> list[dict[str, Any]]:
         ).to_numpy()
         for flows in ("month", "window")
         for promise in ("rate", "term", "mean")
-        for anchors, where in ((Anchors(), "legal"), (PLATFORM_ANCHORS, "platform"))
+        for anchors, where in ((LEGAL_ANCHORS, "legal"), (PLATFORM_ANCHORS, "platform"))
     }
     spread = [nested_auc(candidates, y, s) for s in range(20)]
     auc, chosen = spread[0]

@@ -21,6 +21,7 @@ import polars as pl
 from enrichers.brand_ties import brand_ties
 from enrichers.data import resource
 from enrichers.names import ensure_name_keys, name_norm
+from enrichers.provincial import on_list
 
 FLAG_REASONS = {  # priority order: the first that applies is the entity's flag_reason
     "listed": "列入金安工程风险清单",
@@ -111,10 +112,8 @@ def flagged_entities(
     if "norm" not in regs.columns:
         regs = regs.with_columns(name_norm(regs["name"]))
     prov = provincial_list.select(pl.col("uscc").cast(pl.Utf8), pl.col("name").cast(pl.Utf8))
-    prov = prov.with_columns(name_norm(prov["name"]))
-    by_code = regs.join(prov.drop_nulls("uscc").select("uscc"), on="uscc", how="semi")
-    by_name = regs.join(prov.drop_nulls("norm").select("norm").unique(), on="norm", how="semi")
-    listed = pl.concat([by_code, by_name]).select("uscc", pl.lit("listed").alias("ground"))
+    on = on_list(regs["uscc"], regs["norm"], prov)  # the one definition (enrichers/provincial.py)
+    listed = regs.filter(on).select("uscc", pl.lit("listed").alias("ground"))
     insp = inspections.select("uscc", "conclusion")
     confirmed = insp.filter(pl.col("conclusion") == "确认非法集资").select(
         "uscc", pl.lit("confirmed").alias("ground")

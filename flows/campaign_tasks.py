@@ -10,7 +10,6 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-import duckdb
 from prefect import get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
@@ -19,7 +18,7 @@ from flows.steps import step
 from fundrisk.campaign.brief import parse_week, write_brief
 from fundrisk.campaign.progress import LABELS, campaign_progress, percent, week_by_town
 from fundrisk.errors import BadInput
-from fundrisk.warehouse.db import session
+from fundrisk.warehouse.db import DatabaseError, session
 
 TASK: dict[str, Any] = {"persist_result": False, "cache_policy": NO_CACHE}
 ARTIFACT_KEY = "fundrisk-campaign-progress"
@@ -50,7 +49,7 @@ def campaign_progress_task(db: str) -> dict[str, Any]:
     """This week's progress per town as a Prefect table artifact; a campaign that cannot be read is logged."""
     try:
         week, rows = week_rows(db, dt.date.today())
-    except (BadInput, duckdb.Error) as exc:
+    except (BadInput, DatabaseError) as exc:
         get_run_logger().warning("campaign progress not recorded: %s", exc)
         return {"recorded": False}
     create_table_artifact(rows, key=ARTIFACT_KEY, description=f"百日清零进度：{week}")

@@ -25,9 +25,10 @@ from prefect.task_runners import TaskRunner
 
 from flows.steps import run_name, step
 from fundrisk.settings import Settings
-from fundrisk.stages.keywords import CLUE_SQL, REGISTRATION_SQL, keyword_rows
+from fundrisk.stages.keywords import keyword_rows
 from fundrisk.stages.sentiment import signal_rows
 from fundrisk.warehouse.db import session
+from fundrisk.warehouse.inputs_store import CLUE_SQL, REGISTRATION_SQL
 from fundrisk.warehouse.partition_store import export_partitions, load_results
 
 # input name -> (query, partition key, columns a task reads)

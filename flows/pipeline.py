@@ -17,11 +17,9 @@ import datetime as dt
 import shutil
 import sys
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import duckdb
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
@@ -31,7 +29,6 @@ from prefect.runtime import flow_run
 from flows.campaign_tasks import campaign_progress_task
 from flows.steps import STEPS, run_name, step
 from fundrisk import __version__
-from fundrisk.campaign.survey_stage import run_survey_screen
 from fundrisk.errors import BadInput, DatabaseBusy
 from fundrisk.evidence import register_inbox_evidence
 from fundrisk.inbox import InboxFile, discover
@@ -41,12 +38,8 @@ from fundrisk.publish.daily import publish_daily
 from fundrisk.reports import run_summary_markdown, summarise_ingest
 from fundrisk.settings import get_settings
 from fundrisk.sources.spec import SCHEMA_VERSION
-from fundrisk.stages.keywords import run_keywords
-from fundrisk.stages.registry import run_registry
-from fundrisk.stages.resolve import run_resolution
-from fundrisk.stages.scoring import run_scoring
-from fundrisk.stages.sentiment import run_sentiment
-from fundrisk.warehouse.db import session
+from fundrisk.stages import sequence
+from fundrisk.warehouse.db import DatabaseIOError, session
 from fundrisk.warehouse.runs_store import fail_dead_runs, fail_run, finish_run, start_run
 
 
@@ -54,7 +47,7 @@ def retry_on_io(task: Any, task_run: Any, state: Any) -> bool:
     """Retry only when the database or the disk failed, never on bad input or a bug."""
     try:
         state.result()
-    except (DatabaseBusy, OSError, duckdb.IOException):
+    except (DatabaseBusy, OSError, DatabaseIOError):
         return True
     except Exception:
         return False
@@ -113,31 +106,18 @@ def evidence_task(db: str, inbox: str, run_id: str) -> dict[str, int]:
         return register_inbox_evidence(con, Path(inbox), run_id)
 
 
-def _registry(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, object]:
-    """Network errors are retried inside the registry client; the task retries only on the database."""
-    return run_registry(con, get_settings())
-
-
-# summary key and stage key (flows/steps.py) → (its label, plain function of (connection, run_id)), in order.
-STAGES: dict[str, tuple[str, Callable[[duckdb.DuckDBPyConnection, str], dict[str, Any]]]] = {
-    key: (STEPS[key], run)
-    for key, run in (
-        ("keywords", run_keywords),
-        ("sentiment", run_sentiment),
-        ("surveys", run_survey_screen),  # after keywords, which replaces the other rows
-        ("resolution", run_resolution),
-        ("registry", _registry),
-        ("scoring", run_scoring),
-        ("ledger", update_ledger),
-    )
-}
-
-
 @task(name=step("stage"), task_run_name=step("{key}", "{label}"), **DB_TASK)  # type: ignore[call-overload]
 def stage_task(db: str, key: str, label: str, run_id: str) -> dict[str, Any]:
-    """One enrichment, scoring or ledger step on its own connection (the file has one writer)."""
+    """One stage of fundrisk/stages/sequence.py on its own connection (the file has one writer)."""
     with session(db) as con:
-        return STAGES[key][1](con, run_id)
+        return sequence.stage(key).run(con, run_id, get_settings())
+
+
+@task(name=step("ledger"), **DB_TASK)  # type: ignore[call-overload]
+def ledger_task(db: str, run_id: str) -> dict[str, Any]:
+    """The dynamic management ledger after the run's grading (publish/ledger.py)."""
+    with session(db) as con:
+        return update_ledger(con, run_id)
 
 
 @task(name=step("publish"), **DB_TASK)  # type: ignore[call-overload]
@@ -186,15 +166,19 @@ def _steps(
         from flows.partitions import task_runner
 
         runner = task_runner(settings, workers, dask_address)
-    for key, (label, _) in STAGES.items():
-        if runner is not None and key in ("keywords", "sentiment"):
-            if key == "keywords":
+    partitioned = False
+    for stage in sequence.STAGES:  # the one ordered list of stages
+        if runner is not None and stage.partitioned:  # keywords and sentiment: one subflow on Dask
+            if not partitioned:
                 summary.update(_partitioned(db, run_id, settings, runner, workers, dask_address))
+                partitioned = True
             continue
-        progress(label)
-        summary[key] = stage_task(db, key, label, run_id)
+        progress(stage.label)
+        summary[stage.key] = stage_task(db, stage.key, stage.label, run_id)
+    progress(STEPS["ledger"])
+    summary["ledger"] = ledger_task(db, run_id)
     if out_dir:
-        progress("导出清单")
+        progress(STEPS["publish"])
         summary["exports"] = publish_task(db, run_id, out_dir)
     return summary
 

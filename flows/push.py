@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ from prefect.artifacts import create_markdown_artifact
 from flows.campaign_tasks import brief_task
 from flows.pipeline import DB_TASK
 from flows.steps import run_name, step
+from fundrisk.exports import EXPORTS
 from fundrisk.publish import export
 from fundrisk.warehouse.db import session
 
@@ -30,10 +30,8 @@ def _push_run_name() -> str:
 @flow(name="fundrisk-weekly-push", flow_run_name=_push_run_name, log_prints=False)
 def weekly_push(db: str, out_dir: str, unit: str) -> dict[str, Any]:
     """Export what has not been pushed yet (an empty file means nothing new this week), then the brief."""
-    now = dt.datetime.now()
-    target = Path(out_dir) / f"省推送_{now:%Y%m%d}.csv"
-    if target.exists():  # a second push the same day must not replace the file that went out first
-        target = target.with_name(f"省推送_{now:%Y%m%d_%H%M%S}.csv")
+    # fundrisk/exports.toml names the file; a second push the same day never replaces the first one's
+    target = EXPORTS["province-push"].scheduled_path(Path(out_dir))
     result = push_task(db, str(target), unit)
     result["brief"] = brief_task(db, out_dir)["file"]  # 工作简报 of the week that just ended
     create_markdown_artifact(

@@ -2,7 +2,8 @@
 
 The Prefect UI draws the run graph on a canvas whose font has no CJK glyphs, so a name in Chinese only
 shows as empty boxes there; the ASCII key in front keeps each node legible (`ingest · 导入文件`).
-The keys are also the keys of the run summary for the enrichment stages (flows/pipeline.py).
+The enrichment and scoring stages' keys and labels are fundrisk/stages/sequence.py's (the one list the
+flow runs, in order); the keys are also the keys of the run summary for those stages.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import datetime as dt
 import re
 
 from fundrisk.settings import get_settings
+from fundrisk.stages.sequence import STAGES
 
 SEPARATOR = " · "
 # key → label, in the order the daily pipeline runs them (then the weekly push's own steps).
@@ -19,13 +21,8 @@ STEPS: dict[str, str] = {
     "begin": "登记运行",
     "evidence": "登记证据材料",
     "ingest": "导入文件",
-    "stage": "流水线步骤",  # the task behind the enrichment stages below; each run is named by its own key
-    "keywords": "敏感词筛查",
-    "sentiment": "线索舆情分析",
-    "surveys": "排查登记筛查",
-    "resolution": "主体关联",
-    "registry": "工商信息查询",
-    "scoring": "风险评分",
+    "stage": "流水线步骤",  # the task behind the stages below; each run is named by its own key
+    **{s.key: s.label for s in STAGES},
     "ledger": "更新动态管理台账",
     "publish": "导出清单",
     "finish": "结束运行",

@@ -137,8 +137,11 @@ def print_run_summary(summary: dict[str, Any], db: Path) -> None:
     out.print(grid)
     scoring = summary.get("scoring")
     if scoring:
+        from scoring.config import tier_scale
+
         tiers = "，".join(f"{tier} {count}" for tier, count in scoring["tiers"].items())
-        out.print(f"风险等级：{tiers}（新增高风险 {len(scoring['new_high_risk'])} 家）", markup=False)
+        new = f"新增{tier_scale().floor_of('new_in_summary')} {len(scoring['new_high_risk'])} 家"
+        out.print(f"风险等级：{tiers}（{new}）", markup=False)
     resolution = summary.get("resolution")
     if resolution:
         out.print(
@@ -348,6 +351,7 @@ def generate_command(
 @guarded
 def demo_command(db: DbOption = None) -> None:
     """生成模拟的文昌湖区数据，运行完整流程，并显示输出位置。"""
+    from fundrisk.exports import label
     from fundrisk.synth import generate
     from fundrisk.synth.events import GENERATED_AS_OF
 
@@ -368,14 +372,9 @@ def demo_command(db: DbOption = None) -> None:
         f"模拟数据（收件箱）：{settings.demo_dir}；真值标签：{settings.demo_dir / 'truth'}", markup=False
     )
     out.print("四份导出清单：", markup=False)
-    labels = {
-        "inspection-list": "现场核查重点机构名单",
-        "police-referrals": "移送公安线索",
-        "warning-list": "风险提示名单",
-    }
     for what, path in summary.get("exports", {}).items():
-        out.print(f"  {labels.get(what, what)}：{path}", markup=False)
-    out.print(f"  省推送清单：{push}", markup=False)
+        out.print(f"  {label(what)}：{path}", markup=False)  # fundrisk/exports.toml
+    out.print(f"  {label('province-push')}：{push}", markup=False)
     report = demo_report(target, settings.exports_dir / summary["run_id"] / "工作报告.html")
     out.print(f"工作报告：{report}", markup=False)
     out.print(
@@ -395,14 +394,13 @@ def demo_report(db: Path, path: Path) -> Path:
 
 def demo_push(db: Path, folder: Path) -> str:
     """The demo's provincial push; a second demo run pushes nothing new (that is the point)."""
-    import datetime as dt
-
+    from fundrisk.exports import EXPORTS
     from fundrisk.publish import export
     from fundrisk.warehouse.db import session
 
     folder.mkdir(parents=True, exist_ok=True)
     with session(db) as con:
-        report = export(con, "province-push", folder / f"省推送_{dt.date.today():%Y%m%d}.csv")
+        report = export(con, "province-push", EXPORTS["province-push"].scheduled_path(folder))
     note = "" if report.rows else "（本次无新增推送：均已推送过或已在金安工程清单内）"
     return f"{report.path}，{report.rows} 家{note}"
 

@@ -9,7 +9,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
-import duckdb
 import polars as pl
 import typer
 from rich.markup import escape
@@ -17,6 +16,7 @@ from rich.table import Table
 
 from fundrisk.cli_support import DataTable, DbOption, app, existing_folder_of, guarded, out, resolve_db
 from fundrisk.errors import BadInput
+from fundrisk.warehouse.db import CatalogError
 
 CampaignOption = Annotated[
     Path | None,
@@ -89,7 +89,7 @@ def _campaign_tables() -> Iterator[None]:
     """A database file from before the survey kind lacks its tables until a run has written to it."""
     try:
         yield
-    except duckdb.CatalogException:
+    except CatalogError:
         raise BadInput(
             "数据库中缺少排查登记等表（数据库版本较旧），请先运行一次 fundrisk run 或 fundrisk ingest"
         ) from None

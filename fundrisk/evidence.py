@@ -15,10 +15,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import polars as pl
 
 from fundrisk.sources.readers import sha256_file
+from fundrisk.warehouse.db import Connection
 from fundrisk.warehouse.evidence_store import COLUMNS, register_files, unchanged_paths
 
 EVIDENCE_FOLDERS = ("evidence", "证据材料")
@@ -97,7 +97,7 @@ def scan(inbox: Path) -> pl.DataFrame:
 
 
 def register_inbox_evidence(
-    con: duckdb.DuckDBPyConnection, inbox: Path, run_id: str | None = None, max_bytes: int = MAX_BYTES
+    con: Connection, inbox: Path, run_id: str | None = None, max_bytes: int = MAX_BYTES
 ) -> dict[str, int]:
     """Hash and register every new evidence file of the inbox; counts only (safe to log and to keep)."""
     found = scan(Path(inbox))

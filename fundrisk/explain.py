@@ -9,47 +9,34 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import duckdb
 import polars as pl
 
 from fundrisk.errors import BadInput
+from fundrisk.warehouse import explain_store as store
 from fundrisk.warehouse.case_store import NOT_INSPECTED, case_states
-from fundrisk.warehouse.frames import read
+from fundrisk.warehouse.db import Connection
 from fundrisk.warehouse.registry_store import lookup_status_for, registry_flags_for
 from fundrisk.warehouse.runs_store import scored_runs
 
 LEAD_PREFIX = "WZ-"  # lead ids (enrichers/leads.py) start with this
 
 
-def explain(con: duckdb.DuckDBPyConnection, uscc: str) -> dict[str, Any]:
+def explain(con: Connection, uscc: str) -> dict[str, Any]:
     """The DESIGN.md explain object: uscc, name, score, tier, reasons (once each), alerts, clues, run_id,
     scored_at, inspections, actions and status."""
     code = uscc.strip().upper()
     if code.startswith(LEAD_PREFIX):
         return explain_lead(con, uscc.strip())
-    reg = read(con, "SELECT uscc, name FROM registrations WHERE uscc = ?", [code])
+    reg = store.registration(con, code)
     if reg.height == 0:
         raise BadInput(f"数据库中没有统一社会信用代码为「{code}」的登记主体，请先导入工商登记数据")
-    links = read(
-        con,
-        "SELECT source_kind, source_id, method, score FROM entity_links WHERE uscc = ? ORDER BY source_kind, source_id",
-        [code],
-    )
+    links = store.entity_links_of(con, code)
     reasons: list[str] = []
     grading = _score(con, code, reasons)
-    keyword = read(
-        con,
-        "SELECT keyword_score, reason FROM keyword_scores WHERE subject_kind = 'registration' AND subject_id = ?",
-        [code],
-    )
+    keyword = store.keyword_of(con, code)
     if keyword.height and keyword["reason"][0]:
         reasons.append(f"敏感字样：{keyword['reason'][0]}")
-    relations = read(
-        con,
-        "SELECT reason, coalesce(strength, 'strong') = 'weak' AS weak FROM entity_relations WHERE uscc = ? "
-        "ORDER BY weak, relation, related_uscc",
-        [code],
-    )
+    relations = store.relations_of(con, code)
     # The score's own reasons may already name a tie (关联风险：…): say each tie once.
     reasons.extend(
         f"{'弱关联' if weak else '关联风险主体'}：{r}"
@@ -79,14 +66,12 @@ def explain(con: duckdb.DuckDBPyConnection, uscc: str) -> dict[str, Any]:
     }
 
 
-def explain_lead(con: duckdb.DuckDBPyConnection, lead_id: str) -> dict[str, Any]:
+def explain_lead(con: Connection, lead_id: str) -> dict[str, Any]:
     """The same object for an unregistered-operator lead (无照经营线索); its id stands in for the code."""
-    lead = read(con, "SELECT name, names, address_key FROM leads WHERE lead_id = ?", [lead_id])
+    lead = store.lead(con, lead_id)
     if lead.height == 0:
         raise BadInput(f"数据库中没有编号为「{lead_id}」的无照经营线索")
-    members = read(
-        con, "SELECT source_kind, source_id FROM lead_members WHERE lead_id = ? ORDER BY source_id", [lead_id]
-    )
+    members = store.lead_members_of(con, lead_id)
     reasons = [f"无照经营线索：线索中出现的名称 {lead['names'][0] or lead['name'][0]}"]
     if lead["address_key"][0]:
         reasons.append(f"经营地址：{lead['address_key'][0]}")
@@ -105,20 +90,10 @@ def explain_lead(con: duckdb.DuckDBPyConnection, lead_id: str) -> dict[str, Any]
     }
 
 
-def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
-    return {t[0] for t in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-
-
-def _score(con: duckdb.DuckDBPyConnection, code: str, reasons: list[str]) -> dict[str, Any]:
+def _score(con: Connection, code: str, reasons: list[str]) -> dict[str, Any]:
     """score, tier, run_id and scored_at of the newest run that graded the subject (all None before any)."""
     empty: dict[str, Any] = {"score": None, "tier": None, "run_id": None, "scored_at": None}
-    if "risk_scores" not in _tables(con):
-        return empty
-    rows = read(
-        con,
-        "SELECT run_id, score, tier, reasons, scored_at FROM risk_scores WHERE subject_id = ?",
-        [code],
-    )
+    rows = store.scores_of(con, code)
     if rows.height == 0:
         return empty
     order = {run: i for i, run in enumerate(scored_runs(con))}
@@ -149,21 +124,13 @@ def _iso(value: object) -> str | None:
     return value.isoformat() if isinstance(value, dt.date) else None
 
 
-def _disposal(con: duckdb.DuckDBPyConnection, kind: str, code: str) -> dict[str, Any]:
+def _disposal(con: Connection, kind: str, code: str) -> dict[str, Any]:
     """Inspections (newest first), disposal actions (in date order) and the case status (case_store)."""
     inspections: list[dict[str, Any]] = []
     actions: list[dict[str, Any]] = []
     if kind == "registration":  # inspections and actions are filed by credit code; a lead has none
-        inspections = read(
-            con,
-            "SELECT inspected_on, conclusion FROM inspections WHERE uscc = ? ORDER BY inspected_on DESC",
-            [code],
-        ).to_dicts()
-        actions = read(
-            con,
-            "SELECT action, action_on, deadline FROM actions WHERE uscc = ? ORDER BY action_on, action",
-            [code],
-        ).to_dicts()
+        inspections = store.inspections_of(con, code).to_dicts()
+        actions = store.actions_of(con, code).to_dicts()
     states = case_states(con, subject_id=code).filter(pl.col("subject_kind") == kind)
     return {
         "inspections": [

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import duckdb
 import polars as pl
 
 from fundrisk.errors import BadInput
@@ -16,7 +15,7 @@ from fundrisk.sources.batches import NotStreamable, raw_batches
 from fundrisk.sources.readers import RawTable, read_table, sha256_file
 from fundrisk.sources.spec import KindSpec, get_kind
 from fundrisk.sources.validate import validate
-from fundrisk.warehouse.db import transaction
+from fundrisk.warehouse.db import Connection, transaction
 from fundrisk.warehouse.ingest_store import FileRecord, file_seen, record_file, write_batch
 
 log = logging.getLogger(__name__)
@@ -50,9 +49,7 @@ class IngestReport:
         )
 
 
-def ingest_file(
-    con: duckdb.DuckDBPyConnection, kind: str, path: Path, run_id: str | None = None
-) -> IngestReport:
+def ingest_file(con: Connection, kind: str, path: Path, run_id: str | None = None) -> IngestReport:
     """Load one file of the given kind; raises BadInput when the file as a whole cannot be used.
 
     A large CSV is validated and written batch by batch inside one transaction, so memory is bounded
@@ -84,7 +81,7 @@ def ingest_file(
 
 
 def _store(
-    con: duckdb.DuckDBPyConnection, spec: KindSpec, record: FileRecord, batches: Iterator[RawTable]
+    con: Connection, spec: KindSpec, record: FileRecord, batches: Iterator[RawTable]
 ) -> tuple[tuple[int, int, int, int, int], tuple[str, ...]]:
     """Validate and write every batch in one transaction.
 

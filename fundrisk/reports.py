@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fundrisk.sources.spec import KINDS
+from scoring.config import tier_scale
 
 
 def kind_label(kind: str) -> str:
@@ -82,7 +83,8 @@ def run_summary_markdown(summary: Mapping[str, Any], when: dt.datetime | None = 
         lines += ["", "| 风险等级 | 主体数 |", "|---|---:|"]
         lines += [f"| {tier} | {count} |" for tier, count in scoring["tiers"].items()]
         if scoring["new_high_risk"]:
-            lines.append(f"\n新增高风险主体：{'、'.join(scoring['new_high_risk'][:20])}")
+            new = tier_scale().floor_of("new_in_summary")  # tiers.toml [lists]
+            lines.append(f"\n新增{new}主体：{'、'.join(scoring['new_high_risk'][:20])}")
         lines.append(f"\n模型校准：{scoring['calibration'].get('note', '')}")
     for bad in summary["rejected_files"]:
         lines.append(f"\n- 无法导入：{kind_label(bad['kind'])}/{bad['file']} — {bad['error']}")

@@ -11,8 +11,6 @@ import errno
 import sys
 from typing import Any
 
-import duckdb
-
 from fundrisk.atomic import os_error_code
 from fundrisk.errors import BadInput, DiskFull, FundriskError
 
@@ -27,7 +25,17 @@ _DENIED = {
     errno.ENAMETOOLONG: "路径太长",
     errno.EEXIST: "已有同名的文件",
 }
+# The database driver's exception classes, registered by the storage layer (fundrisk/warehouse/db.py)
+# so that this boundary does not import the driver: a DuckDB error exists only once that module is loaded.
+_DATABASE: dict[str, tuple[type[BaseException], ...]] = {"every": (), "failures": ()}
 DISK_FULL = "磁盘空间不足{where}，已写入的数据没有丢失；请清理磁盘或换一个有空间的位置后重试"
+
+
+def register_database_errors(every: type[BaseException], failures: tuple[type[BaseException], ...]) -> None:
+    """`every`: the driver's base error (a full disk is recognised by its text); `failures`: read/write
+    failures of the file, reported as 数据库读写失败."""
+    _DATABASE["every"] = (every,)
+    _DATABASE["failures"] = failures
 
 
 def reason(exc: OSError) -> str:
@@ -38,7 +46,7 @@ def reason(exc: OSError) -> str:
 def is_disk_full(exc: BaseException) -> bool:
     if isinstance(exc, OSError) and os_error_code(exc) in (errno.ENOSPC, errno.EDQUOT):
         return True
-    return isinstance(exc, duckdb.Error) and any(t in str(exc).lower() for t in _NO_SPACE)
+    return isinstance(exc, _DATABASE["every"]) and any(t in str(exc).lower() for t in _NO_SPACE)
 
 
 def disk_full(path: object | None = None) -> DiskFull:
@@ -86,7 +94,7 @@ def _translate_one(exc: BaseException) -> FundriskError | None:
         return BadInput(
             f"无法写入或读取{where}：{_DENIED[code]}，请换一个可写的路径（如 --out 指向自己的文件夹）"
         )
-    if isinstance(exc, duckdb.IOException | duckdb.SerializationException | duckdb.InternalException):
+    if isinstance(exc, _DATABASE["failures"]):
         first = str(exc).splitlines()[0][:200]
         return FundriskError(f"数据库读写失败（{first}），请检查磁盘和数据库文件后重试")
     return None

@@ -13,15 +13,15 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import StratifiedKFold
 
 from scoring.config import Calibration
+
+if TYPE_CHECKING:  # scikit-learn is imported where a model is fitted: reading tier names stays light
+    from sklearn.linear_model import LogisticRegression
 
 POSITIVE = "确认非法集资"
 NEGATIVE = "未发现问题"
@@ -56,6 +56,8 @@ def precision_at_k(y: np.ndarray, score: np.ndarray, k: int) -> float:
 
 
 def _model() -> LogisticRegression:
+    from sklearn.linear_model import LogisticRegression
+
     return LogisticRegression(C=1.0, max_iter=2000)
 
 
@@ -68,6 +70,9 @@ def cross_validate(
     x: np.ndarray, y: np.ndarray, rule: np.ndarray, cal: Calibration
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Out-of-fold probabilities and the metrics comparing them with the rule score on the same rows."""
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import StratifiedKFold
+
     folds = StratifiedKFold(n_splits=cal.folds, shuffle=True, random_state=cal.seed)
     oof = np.zeros(len(y))
     for train, test in folds.split(x, y):

@@ -6,20 +6,29 @@ Each function's one-line docstring is its published reason text, shown beside it
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 import polars as pl
 
-from scoring.scales import LEGAL_MONEY_YUAN, LEGAL_PEOPLE, anchored, flag, num
+from scoring.config import anchors, legal
+from scoring.scales import anchored, flag, num
 
 
 class Anchors(NamedTuple):
-    people: tuple[float, float, float] = LEGAL_PEOPLE
-    money_yuan: tuple[float, float, float] = LEGAL_MONEY_YUAN
+    people: tuple[float, float, float]
+    money_yuan: tuple[float, float, float]
 
 
-LEGAL = Anchors()
+LEGAL = Anchors(*anchors())  # weights.toml [anchors], the legal thresholds filled in from legal.toml
 Factor = Callable[[pl.DataFrame, Anchors], pl.Series]
+F = TypeVar("F", bound=Callable[..., pl.Series])
+
+
+def cites_law(fn: F) -> F:
+    """A docstring naming {case_people}, {serious_wan} … states the figures of legal.toml."""
+    fn.__doc__ = legal().text(fn.__doc__ or "")
+    return fn
+
 
 # Alert types that describe pooling of many people's money, with their strength.
 POOLING_TYPES = {"分散转入集中转出": 1.0, "快进快出": 0.8, "资金异常归集": 0.7, "频繁小额转入": 0.6}
@@ -59,13 +68,15 @@ def _col(f: pl.DataFrame, expr: pl.Expr, name: str) -> pl.Series:
     return f.select(expr.clip(0.0, 1.0).fill_null(0.0).alias(name)).to_series()
 
 
+@cites_law
 def participants(f: pl.DataFrame, a: Anchors = LEGAL) -> pl.Series:
-    """涉众规模：资金对手方或线索反映的涉及人数，以150人（立案）和500人（数额巨大）为锚点"""
+    """涉众规模：资金对手方或线索反映的涉及人数，以{case_people}人（立案）和{serious_people}人（数额巨大）为锚点"""
     return _col(f, anchored(people(), a.people), "participants")
 
 
+@cites_law
 def exposure(f: pl.DataFrame, a: Anchors = LEGAL) -> pl.Series:
-    """风险敞口：转入全额与净流入、线索涉及金额，以100万元和500万元为锚点，注册资本远低于资金量时加重"""
+    """风险敞口：转入全额与净流入、线索涉及金额，以{case_wan}万元和{serious_wan}万元为锚点，注册资本远低于资金量时加重"""
     inflow, net = num("inflow_yuan"), (num("inflow_yuan") - num("outflow_yuan")).clip(lower_bound=0.0)
     flows = (0.7 * anchored(inflow, a.money_yuan) + 0.3 * anchored(net, a.money_yuan)) * payer_breadth()
     claimed = anchored(num("claimed_amount_yuan"), a.money_yuan)

@@ -4,34 +4,37 @@ from __future__ import annotations
 
 import polars as pl
 
+from scoring.config import legal
 from scoring.factors import LABELS, Anchors, people
 from scoring.scales import grouped, num, pct, wan
-
-_LAW = "（2022解释第{}条）"
 
 
 def _text(col: str) -> pl.Expr:
     return pl.col(col).cast(pl.String).fill_null("")
 
 
+# The law is cited from legal.toml, not from the anchors: an anchor is tuning and may be moved.
 def _law_people(n: pl.Expr, a: Anchors) -> pl.Expr:
-    big, first = a.people[2], a.people[1]
+    law = legal()
+    big, first = law.serious.people, law.case.people
     return (
         pl.when(n >= big)
-        .then(pl.lit(f"，达到{big:.0f}人的“数额巨大”标准" + _LAW.format("四")))
+        .then(
+            pl.lit(law.text("，达到{serious_people}人的“数额巨大”标准（{law_short}第{serious_article}条）"))
+        )
         .when(n >= first)
-        .then(pl.lit(f"，超过{first:.0f}人的立案标准" + _LAW.format("三")))
+        .then(pl.lit(law.text("，超过{case_people}人的立案标准（{law_short}第{case_article}条）")))
         .otherwise(pl.lit(""))
     )
 
 
 def _law_money(x: pl.Expr, a: Anchors) -> pl.Expr:
-    big, first = a.money_yuan[2] / 10_000, a.money_yuan[1] / 10_000
+    law = legal()
     return (
-        pl.when(x >= a.money_yuan[2])
-        .then(pl.lit(f"，达到{big:.0f}万元的“数额巨大”标准" + _LAW.format("四")))
-        .when(x >= a.money_yuan[1])
-        .then(pl.lit(f"，超过{first:.0f}万元的立案标准" + _LAW.format("三")))
+        pl.when(x >= law.serious.amount_yuan)
+        .then(pl.lit(law.text("，达到{serious_wan}万元的“数额巨大”标准（{law_short}第{serious_article}条）")))
+        .when(x >= law.case.amount_yuan)
+        .then(pl.lit(law.text("，超过{case_wan}万元的立案标准（{law_short}第{case_article}条）")))
         .otherwise(pl.lit(""))
     )
 
@@ -193,7 +196,7 @@ EVIDENCE = {
 
 
 def sentence(name: str, a: Anchors) -> pl.Expr:
-    """'涉众规模：资金对手方312人，超过150人的立案标准（2022解释第三条）'."""
+    """'涉众规模：资金对手方312人，超过…人的立案标准（…第三条）' (the law's figures from legal.toml)."""
     return pl.concat_str([pl.lit(LABELS[name] + "："), EVIDENCE[name](a).fill_null("")])
 
 

@@ -6,10 +6,7 @@ import math
 
 import polars as pl
 
-# 最高人民法院 2022 解释 第三条 (立案: 150 人 / 100 万元) and 第四条 (数额巨大: 500 人 / 500 万元).
-LEGAL_PEOPLE = (10.0, 150.0, 500.0)
-LEGAL_MONEY_YUAN = (100_000.0, 1_000_000.0, 5_000_000.0)
-LEGAL_LOSS_YUAN = 500_000.0  # 第三条: 给存款人造成直接经济损失数额在50万元以上
+# The anchors themselves are configuration (weights.toml [anchors], legal thresholds from legal.toml).
 AT_FIRST_ANCHOR = 0.7
 
 

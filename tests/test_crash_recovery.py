@@ -186,16 +186,20 @@ def test_only_runs_whose_process_is_gone_are_marked_failed(tmp_path: Path) -> No
 
 
 def test_a_run_that_raises_is_marked_failed_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataclasses import replace
+
     from flows import pipeline as flow_module
+    from fundrisk.stages import sequence
     from tests.samples import write_kind
 
     write_kind(tmp_path / "inbox" / "registrations" / "r.csv", "registrations")
 
-    def scoring_bug(con: object, run_id: str) -> dict[str, object]:
+    def scoring_bug(con: object, run_id: str, settings: object) -> dict[str, object]:
         raise RuntimeError("a bug in the scoring stage")
 
     # A stage that raises (not an I/O error, so not retried) after ingest and enrichment committed rows.
-    monkeypatch.setitem(flow_module.STAGES, "scoring", ("风险评分", scoring_bug))
+    stages = tuple(replace(s, run=scoring_bug) if s.key == "scoring" else s for s in sequence.STAGES)
+    monkeypatch.setattr(sequence, "STAGES", stages)
     db = tmp_path / "f.duckdb"
     with pytest.raises(RuntimeError):
         flow_module.pipeline(inbox=str(tmp_path / "inbox"), db=str(db))

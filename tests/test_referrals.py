@@ -16,7 +16,7 @@ import pytest
 from fundrisk.inbox import discover
 from fundrisk.ingest import ingest_file
 from fundrisk.publish import export, update_ledger
-from fundrisk.publish.police_referrals import AMOUNT_YUAN, PEOPLE, RULES, referral_frame, select_referrals
+from fundrisk.publish.police_referrals import RULES, referral_frame, select_referrals
 from fundrisk.publish.report import build_report
 from fundrisk.settings import Settings
 from fundrisk.stages.sequence import run_stages
@@ -25,8 +25,11 @@ from fundrisk.synth.alerts import TYPES, _profile
 from fundrisk.warehouse import connect
 from fundrisk.warehouse.db import scalar
 from fundrisk.warehouse.frames import read
+from scoring.config import legal
 from scoring.factors import POOLING_TYPES
 from tests.samples import U1, U2, make_uscc, write_kind
+
+AMOUNT_YUAN, PEOPLE = legal().case.amount_yuan, legal().case.people  # 第三条 (legal.toml)
 
 RUN = "R5d0e9a7c3b21"
 RETAIL_TYPE = TYPES[3]  # the generator's retail profile is alerted as 频繁小额转入

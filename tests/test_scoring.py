@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 
 from scoring import FACTORS, fit_calibration, inspection_order, load_config, score_subjects, weights_table
-from scoring.config import Outcomes, _validate
+from scoring.config import _validate
 from scoring.engine import tier_expr
 from scoring.schema import FEATURE_SCHEMA, feature_rows
 
@@ -263,7 +263,7 @@ def _synthetic_labelled(n: int, seed: int = 3) -> pl.DataFrame:
 
 # Points only: no tier floors, and inspection outcomes that never match (the calibration tests compare
 # the score with the rule score of subjects that carry conclusions).
-NO_FLOORS = replace(load_config(), floors=(), outcomes=Outcomes(confirmed="—", cleared="—"))
+NO_FLOORS = replace(load_config(), floors=(), outcomes=replace(CONFIG.outcomes, confirmed="—", cleared="—"))
 
 
 def test_calibration_with_too_few_labels_keeps_rule_score() -> None:
@@ -410,7 +410,7 @@ def test_confirmed_outranks_the_licensed_cap_and_every_floor() -> None:
 
 
 def test_outcome_tiers_must_exist() -> None:
-    config = replace(load_config(), outcomes=Outcomes(confirmed_tier="极高风险"))  # not a tier of tiers.toml
+    config = replace(CONFIG, outcomes=replace(CONFIG.outcomes, confirmed_tier="极高风险"))  # not a tier
     with pytest.raises(ValueError, match="极高风险"):
         _validate(config)
 

@@ -12,7 +12,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
 import polars as pl
 from docx import Document
 from docx.oxml.ns import qn
@@ -21,6 +20,7 @@ from fundrisk.atomic import atomic_path
 from fundrisk.campaign.progress import FLOW, LABELS, Progress, campaign_progress, percent
 from fundrisk.errors import BadInput
 from fundrisk.warehouse.campaign_store import overdue_cases, work_between
+from fundrisk.warehouse.db import Connection
 
 FONT = "宋体"
 LIST_MAX = 15  # rows of a list table; the rest are counted
@@ -209,7 +209,7 @@ def _pct(col: str) -> pl.Expr:
 
 
 def write_brief(
-    con: duckdb.DuckDBPyConnection, out: Path, week: str | None = None, campaign_file: Path | None = None
+    con: Connection, out: Path, week: str | None = None, campaign_file: Path | None = None
 ) -> Path:
     """Write the brief of the week (default: last full week) atomically; returns the path."""
     out = Path(out)

@@ -13,11 +13,11 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
 import polars as pl
 
 from fundrisk.campaign.config import AFTER, BEFORE, Campaign, load_campaign
 from fundrisk.warehouse.campaign_store import activity, campaign_year, found_premises, grid_coverage
+from fundrisk.warehouse.db import Connection
 
 COVERAGE = ["registrations", "surveyed", "coverage", "unregistered_doors", "survey_records"]
 STOCK = ["found", "inspected", "rectifying", "overdue", "referred", "cleared", "open", "clearance"]
@@ -171,7 +171,7 @@ def _flows(long: pl.DataFrame, campaign: Campaign, as_of: dt.date, period: str) 
 
 
 def campaign_progress(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     as_of: dt.date | None = None,
     campaign_file: Path | None = None,
     town: str | None = None,

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from html import escape
 
-import duckdb
 import polars as pl
 
 from fundrisk.campaign.progress import LABELS, campaign_progress, percent
 from fundrisk.errors import BadInput
+from fundrisk.warehouse.db import CatalogError, Connection
 
 TOWN = ["town", "registrations", "surveyed", "coverage", "unregistered_doors", "unswept_grids"]
 TOWN += ["found", "inspected", "rectifying", "overdue", "referred", "cleared", "open", "clearance"]
@@ -38,13 +38,13 @@ def _shown(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
     return frame.rename({c: LABELS[c] for c in columns})
 
 
-def progress_section(con: duckdb.DuckDBPyConnection, table: Callable[[pl.DataFrame], str]) -> list[str]:
+def progress_section(con: Connection, table: Callable[[pl.DataFrame], str]) -> list[str]:
     """HTML parts of the section; a campaign file that cannot be read is said in one line, not fatal."""
     try:
         progress = campaign_progress(con)
     except BadInput as exc:
         return ["<h2>七、百日清零进度</h2>", f"<p class='note'>{escape(str(exc))}</p>"]
-    except duckdb.CatalogException:  # a file from before the survey kind, opened read-only
+    except CatalogError:  # a file from before the survey kind, opened read-only
         return [
             "<h2>七、百日清零进度</h2>",
             "<p class='note'>数据库版本较旧，运行一次 fundrisk run 后显示。</p>",

@@ -1,22 +1,22 @@
 """Stage: screen every survey (排查登记) like a clue — the signboard as a name, the found-text as a text.
 
 Rows go to keyword_hits / keyword_scores with subject_kind 'survey'; the features fold a linked survey's
-score into its subject's keyword evidence (fundrisk/stages/features_sql.py). Runs after the keyword
+score into its subject's keyword evidence (fundrisk/warehouse/features_sql.py). Runs after the keyword
 stage, which replaces those tables' registration and clue rows.
 """
 
 from __future__ import annotations
 
-import duckdb
 import polars as pl
 
 from enrichers.keyword_stage import SCORE_COLUMNS
 from enrichers.keywords import combine_scores, load_lexicon, match_frame, score_hits
 from enrichers.keywords_model import load_model
-from fundrisk.stages.features_sql import SURVEY_FLAG
-from fundrisk.warehouse.frames import read, replace_rows
+from fundrisk.warehouse.db import Connection
+from fundrisk.warehouse.features_sql import SURVEY_FLAG
+from fundrisk.warehouse.frames import replace_rows
+from fundrisk.warehouse.inputs_store import survey_texts
 
-SURVEY_SQL = "SELECT survey_id, signboard, found FROM surveys"
 KIND = "survey"
 # score_hits labels a hit by its field kind; on a survey the name is the signboard, the text what was found.
 LABELS = {"名称含「": "门头含「", "文本含「": "发现情况含「"}
@@ -66,9 +66,9 @@ def survey_keyword_rows(
     return hit_rows, scores, counts
 
 
-def run_survey_screen(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, object]:
+def run_survey_screen(con: Connection, run_id: str) -> dict[str, object]:
     """Replace the surveys' keyword rows from the current surveys table; counts only."""
-    hits, scores, counts = survey_keyword_rows(read(con, SURVEY_SQL), run_id)
+    hits, scores, counts = survey_keyword_rows(survey_texts(con), run_id)
     replace_rows(con, "keyword_hits", hits, "subject_kind = ?", [KIND])
     replace_rows(con, "keyword_scores", scores, "subject_kind = ?", [KIND])
     return counts

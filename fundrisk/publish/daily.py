@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from fundrisk.exports import daily_files
 from fundrisk.publish import export
 from fundrisk.warehouse.db import session
 
-DAILY = {
-    "inspection-list": "现场核查重点机构名单.xlsx",
-    "police-referrals": "移送公安线索.xlsx",
-    "warning-list": "风险提示名单.csv",
-}
+DAILY = daily_files()  # export → file name, from fundrisk/exports.toml (`daily`)
 
 
 def publish_daily(db: Path, run_id: str, out_dir: Path) -> dict[str, str]:

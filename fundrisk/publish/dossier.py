@@ -16,7 +16,6 @@ import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
 import polars as pl
 
 from fundrisk.atomic import atomic_path
@@ -27,6 +26,7 @@ from fundrisk.publish.dossier_sections import SECTIONS, Section, evidence_images
 from fundrisk.publish.safety import mask_embedded, protect, safe_sheet_name
 from fundrisk.publish.writers import Sheet, write_xlsx
 from fundrisk.warehouse.case_store import case_states
+from fundrisk.warehouse.db import Connection
 from fundrisk.warehouse.dossier_store import dossier_frames, subject_kind
 from fundrisk.warehouse.publish_store import record_events
 
@@ -69,7 +69,7 @@ def dossier_format(path: Path) -> str:
     return FORMATS[suffix]
 
 
-def find_subject(con: duckdb.DuckDBPyConnection, code: str) -> tuple[str, str]:
+def find_subject(con: Connection, code: str) -> tuple[str, str]:
     """('registration', uscc) or ('lead', WZ-id); an unknown code is the user's mistake (exit 2)."""
     text = (code or "").strip()
     found = subject_kind(con, text) if text else None
@@ -80,7 +80,7 @@ def find_subject(con: duckdb.DuckDBPyConnection, code: str) -> tuple[str, str]:
     return found
 
 
-def build_dossier(con: duckdb.DuckDBPyConnection, code: str, unmask: bool = False) -> Dossier:
+def build_dossier(con: Connection, code: str, unmask: bool = False) -> Dossier:
     """Gather, mask and name every section of one subject's case file."""
     kind, subject_id = find_subject(con, code)
     frames = dossier_frames(con, kind, subject_id)
@@ -103,7 +103,7 @@ def build_dossier(con: duckdb.DuckDBPyConnection, code: str, unmask: bool = Fals
 
 
 def write_dossier(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     code: str,
     path: Path,
     unmask: bool = False,
@@ -143,7 +143,7 @@ def workbook(dossier: Dossier) -> list[Sheet]:
 
 
 def record_unmasked_dossier(
-    con: duckdb.DuckDBPyConnection, dossier: Dossier, file: str, operator: str | None = None
+    con: Connection, dossier: Dossier, file: str, operator: str | None = None
 ) -> None:
     """One ledger event on the subject: who wrote which unmasked case file, and when (recorded_at)."""
     who = operator or f"{getpass.getuser()}@{socket.gethostname()}"
@@ -162,7 +162,7 @@ def record_unmasked_dossier(
 
 
 def _summary(
-    con: duckdb.DuckDBPyConnection, kind: str, subject_id: str, explained: dict, unmask: bool
+    con: Connection, kind: str, subject_id: str, explained: dict, unmask: bool
 ) -> list[tuple[str, str]]:
     """The 概况 block: identity, grading, case state and reasons (numbers inside reasons masked)."""
     states = case_states(con, subject_id=subject_id).filter(pl.col("subject_kind") == kind)

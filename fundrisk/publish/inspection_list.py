@@ -15,15 +15,12 @@ import re
 import tomllib
 from pathlib import Path
 
-import duckdb
 import polars as pl
 
 from enrichers.industries import section_order
 from fundrisk.errors import BadInput
 from fundrisk.publish.safety import protect, safe_sheet_name
 from fundrisk.publish.subjects import (
-    TIER_RANK,
-    TIERS,
     parse_tier,
     resolve_run,
     scored_subjects,
@@ -31,7 +28,9 @@ from fundrisk.publish.subjects import (
 )
 from fundrisk.publish.writers import Sheet, export_format, write_csv, write_xlsx
 from fundrisk.warehouse.case_store import STATUSES, case_states, with_case_states
+from fundrisk.warehouse.db import Connection
 from fundrisk.warehouse.publish_store import known_places
+from scoring.config import legal, tier_scale
 
 SUMMARY_SHEET = "汇总"
 FIELD_SHEET = "字段说明"
@@ -43,16 +42,16 @@ _SPLIT = r"[,，、;；\s]+"
 
 
 def inspection_frame(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     run_id: str,
-    min_tier: str = "中风险",
+    min_tier: str | None = None,
     unmask: bool = False,
     town: str | None = None,
     grid: str | None = None,
     as_of: dt.date | None = None,
 ) -> tuple[pl.DataFrame, pl.Series, int]:
     """(protected table with Chinese headers, each row's industry section, closed cases left out)."""
-    subjects = scored_subjects(con, run_id, min_tier)
+    subjects = scored_subjects(con, run_id, min_tier or tier_scale().floor_of("inspection_list"))
     if town or grid:
         places = known_places(con)
         subjects = _place_filter(subjects, places, "town", town, "镇街") if town else subjects
@@ -89,9 +88,9 @@ def _place_filter(
 
 
 def write_inspection_list(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     path: Path,
-    min_tier: str = "中风险",
+    min_tier: str | None = None,
     unmask: bool = False,
     run_id: str | None = None,
     town: str | None = None,
@@ -100,7 +99,7 @@ def write_inspection_list(
 ) -> int:
     """Write the list to .csv or .xlsx (by suffix); returns the number of subjects listed."""
     fmt = export_format(path)
-    floor = parse_tier(min_tier)
+    floor = parse_tier(min_tier or tier_scale().floor_of("inspection_list"))
     run = resolve_run(con, run_id)
     table, sections, closed = inspection_frame(con, run, floor, unmask, town, grid, as_of)
     if fmt == "csv":
@@ -121,7 +120,7 @@ def write_inspection_list(
 def _summary(table: pl.DataFrame, sections: pl.Series, notes: dict[str, str], closed: int) -> Sheet:
     """Counts per section × tier with totals, then the run, filters, time and the case states."""
     floor = notes["最低风险等级"]
-    tiers = [t for t in TIERS if TIER_RANK[t] >= TIER_RANK[floor]]
+    tiers = list(tier_scale().at_or_above(floor))
     frame = pl.DataFrame({"section": sections, "tier": table["风险等级"], "status": table["处置状态"]})
     order = section_order(sections)
     rows: list[list[object]] = []
@@ -143,6 +142,9 @@ def _summary(table: pl.DataFrame, sections: pl.Series, notes: dict[str, str], cl
 
 
 def _field_sheet() -> Sheet:
-    """What each column of the list means (inspection_fields.toml), in column order."""
-    rows = [[f["header"], f["description"]] for f in FIELDS]
+    """What each column of the list means (inspection_fields.toml), in column order; tier names and the
+    law's figures are filled in from scoring/tiers.toml and scoring/legal.toml."""
+    names = tier_scale().names
+    facts = {"tiers": "、".join(names), "top": names[0], **legal().fields()}
+    rows = [[f["header"], f["description"].format(**facts)] for f in FIELDS]
     return Sheet(FIELD_SHEET, ["字段", "说明"], rows, {0: 18, 1: 100})

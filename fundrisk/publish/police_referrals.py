@@ -3,7 +3,7 @@
 A subject is listed when its latest on-site inspection concluded 确认非法集资, or when, at 中风险 or above,
 it shows evidence of pooling public money AND its facts meet a prosecution threshold of
 《最高人民法院关于审理非法集资刑事案件具体应用法律若干问题的解释》(2022) 第三条 (amount, people or direct
-loss; the figures live in scoring/scales.py). Evidence of pooling (referral.toml): multi-payer fund-flow
+loss; the figures live in scoring/legal.toml). Evidence of pooling (referral.toml): multi-payer fund-flow
 alerts with a pooling pattern, or a money-related clue that names an amount; a headcount alone is never a
 case (a parcel station with thousands of small payers). 认定依据 states the threshold and the evidence.
 
@@ -18,27 +18,23 @@ import datetime as dt
 import tomllib
 from pathlib import Path
 
-import duckdb
 import polars as pl
 
 from fundrisk.publish.safety import protect
-from fundrisk.publish.subjects import TIER_RANK, resolve_run, scored_subjects, tier_rank
+from fundrisk.publish.subjects import resolve_run, scored_subjects, tier_rank
 from fundrisk.publish.writers import export_format, write_frame
+from fundrisk.warehouse.db import Connection
 from fundrisk.warehouse.publish_store import (
     REFERRAL_EVENT,
     record_events,
     recorded_subjects,
     rename_export_events,
 )
+from scoring.config import legal, tier_scale
 from scoring.factors import multi_payer
-from scoring.scales import LEGAL_LOSS_YUAN, LEGAL_MONEY_YUAN, LEGAL_PEOPLE
 
 CONFIRMED = "确认非法集资"
-AMOUNT_YUAN = LEGAL_MONEY_YUAN[1]  # 第三条: 非法吸收或者变相吸收公众存款数额
-PEOPLE = LEGAL_PEOPLE[1]  # 第三条: 对象人数
-LOSS_YUAN = LEGAL_LOSS_YUAN  # 第三条: 给存款人造成直接经济损失数额
 NON_PAYMENT = "无法兑付|不能兑付|兑付困难|拒不兑付|提现困难|逾期|跑路"
-LAW = "2022年非法集资刑事案件司法解释第三条"
 EVENT = REFERRAL_EVENT
 EVIDENCE_DTYPES = {"alert_types": pl.String, "single_payer_alerts": pl.Int64, "money_clue_count": pl.Int64}
 RULES = tomllib.loads((Path(__file__).with_name("referral.toml")).read_text(encoding="utf-8"))
@@ -69,6 +65,13 @@ def _wan_label(yuan: float) -> str:
     return f"{yuan / 1e4:g}万元"
 
 
+def _case() -> tuple[float, float, float, str]:
+    """第三条's amount (元), people and direct loss (元) from legal.toml, and the law as 认定依据 cites it."""
+    law = legal()
+    loss = law.case.loss_yuan if law.case.loss_yuan is not None else float("inf")
+    return law.case.amount_yuan, law.case.people, loss, law.text("{law}第{case_article}条")
+
+
 def _has_type(types: list[str]) -> pl.Expr:
     alert_types = pl.col("alert_types").fill_null("")
     return pl.any_horizontal([alert_types.str.contains(t, literal=True) for t in types] or [pl.lit(False)])
@@ -95,10 +98,11 @@ def pooling_evidence() -> pl.Expr:
     )
 
 
-def referral_frame(con: duckdb.DuckDBPyConnection, run_id: str) -> pl.DataFrame:
+def referral_frame(con: Connection, run_id: str) -> pl.DataFrame:
     """Subjects of the run that meet a referral basis, with 认定依据 and 核查结论 (English columns)."""
-    # Only these can meet the rule below: eligible (中风险 and up) or confirmed on site.
-    return select_referrals(scored_subjects(con, run_id, "中风险", conclusion=CONFIRMED))
+    # Only these can meet the rule below: eligible (tiers.toml [lists] police_referrals and up) or confirmed.
+    floor = tier_scale().floor_of("police_referrals")
+    return select_referrals(scored_subjects(con, run_id, floor, conclusion=CONFIRMED))
 
 
 def select_referrals(subjects: pl.DataFrame) -> pl.DataFrame:
@@ -116,25 +120,28 @@ def select_referrals(subjects: pl.DataFrame) -> pl.DataFrame:
         pooling_evidence().alias("evidence"),
     )
     confirmed = (pl.col("conclusion") == CONFIRMED).fill_null(False)
-    eligible = (tier_rank(pl.col("tier")) >= TIER_RANK["中风险"]) & (pl.col("evidence") != "")
-    by_amount = eligible & (pl.col("amount_yuan") >= AMOUNT_YUAN)
-    by_people = eligible & (pl.col("people") >= PEOPLE)
-    by_loss = eligible & (pl.col("loss_yuan") >= LOSS_YUAN)
+    scale = tier_scale()
+    floor = scale.rank(scale.floor_of("police_referrals"))
+    amount_yuan, people, loss_yuan, law = _case()
+    eligible = (tier_rank(pl.col("tier")) >= floor) & (pl.col("evidence") != "")
+    by_amount = eligible & (pl.col("amount_yuan") >= amount_yuan)
+    by_people = eligible & (pl.col("people") >= people)
+    by_loss = eligible & (pl.col("loss_yuan") >= loss_yuan)
     thresholds = pl.concat_str(
         [
             pl.when(by_amount).then(
                 pl.format(
                     "非法吸收公众存款数额约{}万元（{}以上）",
                     _wan(pl.col("amount_yuan")),
-                    pl.lit(_wan_label(AMOUNT_YUAN)),
+                    pl.lit(_wan_label(amount_yuan)),
                 )
             ),
             pl.when(by_people).then(
-                pl.format("涉及对象约{}人（{}人以上）", pl.col("people"), pl.lit(f"{PEOPLE:g}"))
+                pl.format("涉及对象约{}人（{}人以上）", pl.col("people"), pl.lit(f"{people:g}"))
             ),
             pl.when(by_loss).then(
                 pl.format(
-                    "直接经济损失约{}万元（{}以上）", _wan(pl.col("loss_yuan")), pl.lit(_wan_label(LOSS_YUAN))
+                    "直接经济损失约{}万元（{}以上）", _wan(pl.col("loss_yuan")), pl.lit(_wan_label(loss_yuan))
                 )
             ),
         ],
@@ -144,7 +151,7 @@ def select_referrals(subjects: pl.DataFrame) -> pl.DataFrame:
     bases = [
         pl.when(confirmed).then(pl.lit("现场核查结论为确认非法集资")),
         pl.when(thresholds != "").then(
-            pl.format("达到{}立案追诉标准：{}；集资证据：{}", pl.lit(LAW), thresholds, pl.col("evidence"))
+            pl.format("达到{}立案追诉标准：{}；集资证据：{}", pl.lit(law), thresholds, pl.col("evidence"))
         ),
     ]
     return (
@@ -159,7 +166,7 @@ def select_referrals(subjects: pl.DataFrame) -> pl.DataFrame:
 
 
 def write_police_referrals(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     path: Path,
     run_id: str | None = None,
     unmask: bool = False,

@@ -2,7 +2,7 @@
 
 Registered entities only: the province files every pushed entity under its unified social credit code,
 so unregistered operators (leads) stay in the district's own lists (inspection list, warning list).
-An entity is pushed when its latest tier is 中风险 or above, it is not on the provincial 金安工程 list
+An entity is pushed when its latest tier is at or above tiers.toml's `province_push` (中风险), it is not on the provincial 金安工程 list
 (by code or by normalised name), and it has not been pushed before at the same or a higher tier, so a
 second export right after the first holds no rows, and an entity is pushed again only when its tier
 rises. Every pushed row is recorded in `pushes` and as a ledger event 已推送 (source 'push'): a record that
@@ -14,14 +14,15 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import duckdb
 import polars as pl
 
 from fundrisk.publish.safety import protect
 from fundrisk.publish.subjects import resolve_run, scored_subjects, tier_rank
 from fundrisk.publish.writers import export_format, write_frame
 from fundrisk.settings import get_settings
+from fundrisk.warehouse.db import Connection
 from fundrisk.warehouse.publish_store import PUSH_EVENT, pushed_ranks, record_pushes
+from scoring.config import tier_scale
 
 DEFAULT_UNIT = "文昌湖区防范和处置非法集资工作领导小组办公室"
 ALERT_CHANNEL = "资金异动监测"
@@ -48,9 +49,10 @@ def default_unit() -> str:
     return str(getattr(get_settings(), "push_unit", None) or DEFAULT_UNIT)
 
 
-def push_candidates(con: duckdb.DuckDBPyConnection, run_id: str) -> pl.DataFrame:
-    """Registered entities of the run at 中风险 or above, off the provincial list, not yet pushed this high."""
-    subjects = scored_subjects(con, run_id, "中风险").filter(
+def push_candidates(con: Connection, run_id: str) -> pl.DataFrame:
+    """Registered entities of the run from the push's tier (tiers.toml [lists]) up, off the provincial
+    list, not yet pushed this high."""
+    subjects = scored_subjects(con, run_id, tier_scale().floor_of("province_push")).filter(
         (pl.col("subject_kind") == "registration") & ~pl.col("on_list") & pl.col("uscc").is_not_null()
     )
     pushed = pushed_ranks(con)
@@ -76,7 +78,7 @@ def _sources() -> pl.Expr:
 
 
 def write_province_push(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     path: Path,
     unit: str | None = None,
     run_id: str | None = None,

@@ -12,13 +12,13 @@ import re
 import tomllib
 from pathlib import Path
 
-import duckdb
 import polars as pl
 
 from fundrisk.publish.safety import protect
 from fundrisk.publish.subjects import KEYS, resolve_run, scored_subjects
 from fundrisk.publish.writers import export_format, write_frame
 from fundrisk.warehouse.case_store import case_states, with_case_states
+from fundrisk.warehouse.db import Connection
 from fundrisk.warehouse.stability_store import stability_facts
 
 RULES = tomllib.loads(Path(__file__).with_name("stability_list.toml").read_text(encoding="utf-8"))
@@ -110,17 +110,15 @@ def select_stability(subjects: pl.DataFrame, facts: pl.DataFrame, rules: dict | 
     ).sort(["stability_index", "people", "score"], descending=True, nulls_last=True, maintain_order=True)
 
 
-def stability_frame(con: duckdb.DuckDBPyConnection, run_id: str, unmask: bool = False) -> pl.DataFrame:
+def stability_frame(con: Connection, run_id: str, unmask: bool = False) -> pl.DataFrame:
     """The list with its Chinese headers, masked and formula-safe."""
-    subjects = scored_subjects(con, run_id, "无明显风险")
+    subjects = scored_subjects(con, run_id)  # every tier
     rows = with_case_states(select_stability(subjects, stability_facts(con, run_id)), case_states(con))
     table = rows.select([pl.col(k).alias(v) for k, v in COLUMNS.items()])
     return protect(table, {"证件号码": "id", "联系电话": "phone"}, codes=["统一社会信用代码"], unmask=unmask)
 
 
-def write_stability_list(
-    con: duckdb.DuckDBPyConnection, path: Path, run_id: str | None = None, unmask: bool = False
-) -> int:
+def write_stability_list(con: Connection, path: Path, run_id: str | None = None, unmask: bool = False) -> int:
     """Write the list (.csv or .xlsx); returns the number of subjects."""
     export_format(path)
     table = stability_frame(con, resolve_run(con, run_id), unmask)

@@ -5,36 +5,17 @@ Column names here are English; each export picks and renames them to its exact C
 
 from __future__ import annotations
 
-import duckdb
 import polars as pl
 
 from enrichers.industries import industry_section
 from enrichers.names import name_norm
+from enrichers.provincial import on_list
 from fundrisk.errors import BadInput
-from fundrisk.stages.features import build_features
-from fundrisk.warehouse.features_store import has_run_features
-from fundrisk.warehouse.publish_store import (
-    latest_run_id,
-    provincial_entries,
-    run_scores,
-    scored_rows,
-    subject_details,
-    subject_sources,
-)
+from fundrisk.warehouse.db import Connection
+from fundrisk.warehouse.inputs_store import provincial_entries
+from fundrisk.warehouse.publish_store import latest_run_id, scored_rows
+from scoring.config import tier_scale
 
-TIERS = ("高风险", "中风险", "低风险", "无明显风险")
-TIER_RANK = {"高风险": 3, "中风险": 2, "低风险": 1, "无明显风险": 0}
-TIER_ALIASES = {
-    "高": "高风险",
-    "中": "中风险",
-    "低": "低风险",
-    "无": "无明显风险",
-    "无明显": "无明显风险",
-    "high": "高风险",
-    "medium": "中风险",
-    "low": "低风险",
-    "none": "无明显风险",
-}
 KEYS = ["subject_kind", "subject_id"]
 FEATURE_COLUMNS = [
     "alert_count",
@@ -54,22 +35,22 @@ TOP_REASONS = 3
 
 
 def parse_tier(text: str | None) -> str:
-    """A tier name from 高风险 / 高 / high …; anything else is a usage error."""
+    """A tier name from its name or an alias of tiers.toml (高风险 / 高 / high …); else a usage error."""
     raw = (text or "").strip()
-    tier = raw if raw in TIER_RANK else TIER_ALIASES.get(raw.lower())
+    scale = tier_scale()
+    tier = scale.resolve(raw)
     if tier is None:
-        raise BadInput(
-            f"未知的风险等级「{raw}」，可选：高风险、中风险、低风险、无明显风险（或 高、中、低、无）"
-        )
+        names, shorts = "、".join(scale.names), "、".join(scale.short(n) for n in scale.names)
+        raise BadInput(f"未知的风险等级「{raw}」，可选：{names}（或 {shorts}）")
     return tier
 
 
 def tier_rank(expr: pl.Expr) -> pl.Expr:
-    """3 高风险, 2 中风险, 1 低风险, 0 otherwise."""
-    return expr.replace_strict(TIER_RANK, default=0, return_dtype=pl.Int64)
+    """The rank of tiers.toml (the lowest tier 0, each tier above one more; an unknown name 0)."""
+    return expr.replace_strict(tier_scale().ranks, default=0, return_dtype=pl.Int64)
 
 
-def resolve_run(con: duckdb.DuckDBPyConnection, run_id: str | None) -> str:
+def resolve_run(con: Connection, run_id: str | None) -> str:
     run = run_id or latest_run_id(con)
     if run is None:
         raise BadInput("数据库中还没有风险评分结果，请先运行 fundrisk run")
@@ -77,23 +58,17 @@ def resolve_run(con: duckdb.DuckDBPyConnection, run_id: str | None) -> str:
 
 
 def scored_subjects(
-    con: duckdb.DuckDBPyConnection, run_id: str, min_tier: str = "无明显风险", conclusion: str | None = None
+    con: Connection, run_id: str, min_tier: str | None = None, conclusion: str | None = None
 ) -> pl.DataFrame:
     """Subjects of the run at or above `min_tier` (or whose latest inspection concluded `conclusion`),
     joined with details, features and sources.
 
-    With the run's persisted features the join and the filter run in DuckDB, so a district of a million
-    registrations hands polars only the rows an export shows.
+    The features are those the run persisted when it was scored (run_features; publish_store.scored_rows
+    says what stands in for a run from an older file), never rebuilt here. The join and the filter run
+    in DuckDB, so a district of a million registrations hands polars only the rows an export shows.
     """
-    floor = TIER_RANK[parse_tier(min_tier)]
-    wanted = FEATURE_COLUMNS + EVIDENCE_COLUMNS
-    if has_run_features(con, run_id):
-        frame = scored_rows(con, run_id, floor, wanted, conclusion)
-    else:
-        concluded = pl.coalesce("latest_conclusion", "inspection_conclusion").eq_missing(pl.lit(conclusion))
-        frame = _joined_in_polars(con, run_id, wanted).filter(
-            (tier_rank(pl.col("tier")) >= floor) | (concluded & pl.lit(conclusion is not None))
-        )
+    floor = tier_scale().rank(parse_tier(min_tier or tier_scale().bottom))  # default: every tier
+    frame = scored_rows(con, run_id, floor, FEATURE_COLUMNS + EVIDENCE_COLUMNS, conclusion)
     for column in FEATURE_COLUMNS:  # a warehouse without some stage still exports
         if column not in frame.columns:
             frame = frame.with_columns(pl.lit(None).alias(column))
@@ -102,22 +77,7 @@ def scored_subjects(
     )
 
 
-def _joined_in_polars(con: duckdb.DuckDBPyConnection, run_id: str, wanted: list[str]) -> pl.DataFrame:
-    """A run from before run_features: today's features rebuilt and joined here."""
-    features = build_features(con)
-    features = features.select(KEYS + [c for c in wanted if c in features.columns])
-    frame = (
-        run_scores(con, run_id)
-        .join(subject_details(con), on=KEYS, how="left")
-        .join(features, on=KEYS, how="left")
-        .join(subject_sources(con), on=KEYS, how="left")
-    )
-    if "inspection_conclusion" not in frame.columns:
-        frame = frame.with_columns(pl.lit(None, pl.String).alias("inspection_conclusion"))
-    return frame
-
-
-def _derive(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> pl.DataFrame:
+def _derive(con: Connection, frame: pl.DataFrame) -> pl.DataFrame:
     """Display columns computed once for every export (whole-column expressions)."""
     num = pl.col
     reasons = (
@@ -151,18 +111,14 @@ def _derive(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> pl.DataFrame
     return frame.with_columns(listed_expr(con, frame).alias("on_list"))
 
 
-def listed_expr(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> pl.Series:
-    """On the provincial 金安工程 list by credit code or by normalised name (registrations only)."""
-    listed = provincial_entries(con)
-    codes = listed["uscc"].drop_nulls().unique().implode()
-    names = listed["name"].drop_nulls()
-    norms = name_norm(names).unique().implode() if names.len() else pl.Series([[]], dtype=pl.List(pl.String))
+def listed_expr(con: Connection, frame: pl.DataFrame) -> pl.Series:
+    """On the provincial 金安工程 list (registrations only): as the run's features said, or by today's list
+    (`enrichers.provincial.on_list`, which may have grown since the run was scored)."""
     own_norm = name_norm(frame["name"].fill_null("")) if frame.height else pl.Series([], dtype=pl.String)
     is_registration = frame["subject_kind"] == "registration"
-    by_code = frame["uscc"].is_in(codes).fill_null(False)
-    by_name = own_norm.is_in(norms).fill_null(False) & (own_norm != "")
+    listed = on_list(frame["uscc"], own_norm, provincial_entries(con))
     by_feature = frame["on_provincial_list"].cast(pl.Boolean).fill_null(False)
-    return (is_registration & (by_code | by_name | by_feature)).rename("on_list")
+    return (is_registration & (listed | by_feature)).rename("on_list")
 
 
 def yes_no(expr: pl.Expr) -> pl.Expr:

@@ -1,8 +1,9 @@
 """Tiny inline SVG bar charts for the campaign report: no JavaScript, no network, text escaped.
 
-When the largest bar is many times the smallest (2,882 无明显风险 beside 59 中风险) a linear axis turns the
-tiers an official cares about into slivers, so the axis switches to a log scale, says so under the
-chart, and every bar keeps its real count (and, when asked, its share) as its label.
+When the largest bar is many times the smallest (2,882 subjects of the lowest tier beside 59 of the second
+highest) a linear axis turns the tiers an official cares about into slivers, so the axis switches to a
+log scale, says so under the chart, and every bar keeps its real count (and, when asked, its share) as
+its label. A bar labelled with a tier's name takes the tier's colour from tiers.toml.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ import math
 from collections.abc import Sequence
 from html import escape
 
-PALETTE = {"高风险": "#c0392b", "中风险": "#e67e22", "低风险": "#f1c40f", "无明显风险": "#95a5a6"}
+from scoring.config import tier_scale
+
 DEFAULT_COLOUR = "#2c7fb8"
 GRID_COLOUR = "#dddddd"
 LOG_FROM = 20.0  # largest / smallest non-zero value from which the axis is logarithmic
@@ -61,6 +63,7 @@ def bar_chart(
     if not items:
         return "<p>（无数据）</p>"
     values = [value for _, value in items]
+    palette = tier_scale().colours  # a tier's bar takes its colour from tiers.toml
     log = needs_log(values) if log is None else log
     row, label_w = 26, 190
     span = width - label_w - 130
@@ -71,7 +74,7 @@ def bar_chart(
     for i, (label, value) in enumerate(items):
         y = i * row
         length = _length(value, top, span, log)
-        fill = PALETTE.get(label, colour or DEFAULT_COLOUR)
+        fill = palette.get(label, colour or DEFAULT_COLOUR)
         share = f"（{value / total:.1%}）" if shares else ""
         parts.append(
             f'<text x="{label_w - 8}" y="{y + 17}" text-anchor="end">{escape(label)}</text>'

@@ -17,7 +17,6 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import duckdb
 import polars as pl
 
 from fundrisk.errors import BadInput
@@ -30,6 +29,7 @@ from fundrisk.sources.readers import LINE, RawTable
 from fundrisk.sources.spec import KINDS
 from fundrisk.sources.validate import validate
 from fundrisk.warehouse import review_store as store
+from fundrisk.warehouse.db import Connection
 from fundrisk.warehouse.ingest_store import FileRecord, file_seen, write_ingest
 
 REF = ["ref_kind", "ref_id", "target_id"]
@@ -99,7 +99,7 @@ class _Batch:
         )
 
 
-def import_review(con: duckdb.DuckDBPyConnection, path: Path, reviewer: str) -> ImportResult:
+def import_review(con: Connection, path: Path, reviewer: str) -> ImportResult:
     reviewer = (reviewer or "").strip()
     if not reviewer:
         raise BadInput("请用 --reviewer 写明复核人姓名（将记入动态管理台账）")
@@ -166,9 +166,7 @@ def _changed(rows: pl.DataFrame, stored: pl.DataFrame, result: ImportResult) -> 
     return rows.join(stored.select(*REF, "decision"), on=[*REF, "decision"], how="anti")
 
 
-def _links(
-    con: duckdb.DuckDBPyConnection, queue: Queue, rows: pl.DataFrame, batch: _Batch, result: ImportResult
-) -> None:
+def _links(con: Connection, queue: Queue, rows: pl.DataFrame, batch: _Batch, result: ImportResult) -> None:
     confirms = pl.col("decision") == "confirm"
     crowded = rows.filter(confirms).filter(pl.len().over("ref_kind", "ref_id") > 1)
     result.conflicts += crowded.height
@@ -185,9 +183,7 @@ def _links(
     )
 
 
-def _leads(
-    con: duckdb.DuckDBPyConnection, queue: Queue, rows: pl.DataFrame, batch: _Batch, result: ImportResult
-) -> None:
+def _leads(con: Connection, queue: Queue, rows: pl.DataFrame, batch: _Batch, result: ImportResult) -> None:
     leads, _ = store.current_leads(con)
     ids = leads.select("lead_id")
     found = rows.join(ids, left_on="ref_id", right_on="lead_id", how="semi").join(
@@ -204,7 +200,7 @@ def _leads(
 
 
 def _quarantine(
-    con: duckdb.DuckDBPyConnection, queue: Queue, rows: pl.DataFrame, batch: _Batch, result: ImportResult
+    con: Connection, queue: Queue, rows: pl.DataFrame, batch: _Batch, result: ImportResult
 ) -> None:
     keyed = pl.concat([rows, keys_frame(rows)], how="horizontal")
     stored = store.quarantine_rows(con, keyed.drop_nulls("line"))
@@ -247,9 +243,7 @@ def _quarantine(
     )
 
 
-def _reingest(
-    con: duckdb.DuckDBPyConnection, rows: pl.DataFrame, batch: _Batch, result: ImportResult
-) -> pl.DataFrame:
+def _reingest(con: Connection, rows: pl.DataFrame, batch: _Batch, result: ImportResult) -> pl.DataFrame:
     """Validate the corrected rows as their kind; load those that pass; return them with an outcome."""
     if not rows.height:
         return rows
@@ -277,7 +271,7 @@ def _groups(records: list[dict[str, object]]) -> dict[tuple[str, str], list[dict
 
 
 def _validate_and_load(
-    con: duckdb.DuckDBPyConnection,
+    con: Connection,
     kind: str,
     records: list[dict[str, object]],
     provenance: str,

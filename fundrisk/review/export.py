@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import polars as pl
 
 from fundrisk.errors import BadInput
@@ -19,12 +18,13 @@ from fundrisk.review.lead_pairs import suspected_pairs
 from fundrisk.review.quarantine import EXTRA, FIXED, display, raw_values
 from fundrisk.review.workbook import ReviewSheet, write_book
 from fundrisk.warehouse import review_store as store
+from fundrisk.warehouse.db import Connection
 
 SOURCE_KINDS = {"alert": "预警", "clue": "线索", "survey": "排查登记"}
 K0, K1, K2 = KEY_COLUMNS
 
 
-def quarantine_sheet(con: duckdb.DuckDBPyConnection, queue: Queue, unmask: bool) -> ReviewSheet:
+def quarantine_sheet(con: Connection, queue: Queue, unmask: bool) -> ReviewSheet:
     rows = store.open_quarantine(con)
     if rows.height:
         frame = display(raw_values(rows, store.quarantine_cells(con)), unmask)
@@ -36,7 +36,7 @@ def quarantine_sheet(con: duckdb.DuckDBPyConnection, queue: Queue, unmask: bool)
     )
 
 
-def link_sheet(con: duckdb.DuckDBPyConnection, queue: Queue, unmask: bool) -> ReviewSheet:
+def link_sheet(con: Connection, queue: Queue, unmask: bool) -> ReviewSheet:
     links = store.open_links(con)
     methods = method_labels()
     frame = links.select(
@@ -66,7 +66,7 @@ def link_sheet(con: duckdb.DuckDBPyConnection, queue: Queue, unmask: bool) -> Re
     return ReviewSheet(queue.sheet, safe, tuple(queue.choices))
 
 
-def lead_sheet(con: duckdb.DuckDBPyConnection, queue: Queue, unmask: bool) -> ReviewSheet:
+def lead_sheet(con: Connection, queue: Queue, unmask: bool) -> ReviewSheet:
     leads, holders = store.current_leads(con)
     decided = store.decided_keys(con, "lead").select(
         pl.col("ref_id").alias("lead_a"), pl.col("target_id").alias("lead_b")
@@ -123,7 +123,7 @@ def guide(sheets: dict[str, Queue]) -> list[str]:
     return lines
 
 
-def export_review(con: duckdb.DuckDBPyConnection, out: Path, unmask: bool = False) -> dict[str, int]:
+def export_review(con: Connection, out: Path, unmask: bool = False) -> dict[str, int]:
     """Write the workbook (atomically); returns rows per queue key."""
     if out.suffix.lower() != ".xlsx":
         raise BadInput(f"待复核清单只能导出为 .xlsx 文件，收到「{out.name}」")

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import duckdb
 import polars as pl
 
 from fundrisk.warehouse import review_store as store
+from fundrisk.warehouse.db import Connection
 
 MERGE_SCHEMA = {"member": pl.Utf8, "group": pl.Utf8}
 
 
-def reviewed_links(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+def reviewed_links(con: Connection) -> pl.DataFrame:
     """source_kind, source_id, uscc, decision ('confirm' | 'reject'), oldest first (the last confirm wins)."""
     return store.reviewed_links(con)
 
 
-def lead_merge_groups(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+def lead_merge_groups(con: Connection) -> pl.DataFrame:
     """member ('clue:XS…'), group: the records of leads a person decided to merge, one group per merged set.
 
     A lead is named by its smallest member (WZ-clue-XS2025-000005 ← clue:XS2025-000005), so that member

@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import duckdb
 import polars as pl
 
 from fundrisk.warehouse import review_store as store
+from fundrisk.warehouse.db import Connection
 
 SHOWN = 4  # labels named per file; the rest are counted as 其他
 
@@ -63,9 +63,7 @@ def describe(rows: int, counts: Mapping[str, int]) -> str:
     return f"隔离 {rows} 行：" + "，".join(shown) if shown else f"隔离 {rows} 行"
 
 
-def file_notes(
-    con: duckdb.DuckDBPyConnection, reports: Sequence[Mapping[str, Any]]
-) -> dict[tuple[Any, Any], str]:
+def file_notes(con: Connection, reports: Sequence[Mapping[str, Any]]) -> dict[tuple[Any, Any], str]:
     """(sha256, kind) → 说明 for every ingest report (fundrisk.ingest.IngestReport.as_dict) with quarantined rows."""
     files = pl.DataFrame(
         [
@@ -83,7 +81,7 @@ def file_notes(
     return notes
 
 
-def run_notes(con: duckdb.DuckDBPyConnection, run_id: str) -> list[tuple[str, str, str]]:
+def run_notes(con: Connection, run_id: str) -> list[tuple[str, str, str]]:
     """(kind, file, 说明) of every file of a run that had quarantined rows."""
     reasons = store.quarantine_reasons(con, store.run_files(con, run_id))
     out = []

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import duckdb
 import polars as pl
 
 from enrichers.keyword_stage import keyword_enrichment
-from fundrisk.warehouse.frames import read, replace_rows
-
-REGISTRATION_SQL = "SELECT uscc, name, business_scope FROM registrations"
-CLUE_SQL = "SELECT clue_id, subject_name, content FROM clues"
+from fundrisk.warehouse.db import Connection
+from fundrisk.warehouse.frames import replace_rows
+from fundrisk.warehouse.inputs_store import keyword_inputs
 
 
 def keyword_rows(
@@ -24,9 +22,9 @@ def keyword_rows(
     return hits.with_columns(stamp), scores.with_columns(stamp), counts
 
 
-def run_keywords(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, object]:
+def run_keywords(con: Connection, run_id: str) -> dict[str, object]:
     """Recompute keyword hits and scores from the current tables; returns counts only."""
-    hits, scores, counts = keyword_rows(read(con, REGISTRATION_SQL), read(con, CLUE_SQL), run_id)
+    hits, scores, counts = keyword_rows(*keyword_inputs(con), run_id)
     replace_rows(con, "keyword_hits", hits)
     replace_rows(con, "keyword_scores", scores)
     return counts

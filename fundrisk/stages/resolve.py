@@ -3,7 +3,6 @@ and relate new registrations to flagged entities (repeat offenders)."""
 
 from __future__ import annotations
 
-import duckdb
 import polars as pl
 
 from enrichers.leads import group_leads
@@ -12,21 +11,19 @@ from enrichers.offenders import flagged_entities, repeat_offenders
 from enrichers.resolve import resolve
 from fundrisk.review.feedback import lead_merge_groups, reviewed_links
 from fundrisk.stages.resolve_sources import clue_contexts, registrations_frame, sources_frame
-from fundrisk.warehouse.frames import read, replace_rows
+from fundrisk.warehouse.db import Connection
+from fundrisk.warehouse.frames import replace_rows
+from fundrisk.warehouse.inputs_store import inspections, provincial_entries
 
 
-def run_resolution(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, object]:
+def run_resolution(con: Connection, run_id: str) -> dict[str, object]:
     """Recompute links, leads and relations from the current tables (cheap; inputs may have changed)."""
     regs = with_name_keys(registrations_frame(con))  # parsed once, shared by resolve and offenders
     # An analyst's decisions (fundrisk review import) are honoured: confirmed links used, rejected ones
     # never proposed again, leads decided to be one operator merged.
     result = resolve(regs, sources_frame(con), clue_contexts(con), reviewed_links(con))
     leads, members = group_leads(result.unmatched, lead_merge_groups(con))
-    flagged = flagged_entities(
-        regs,
-        read(con, "SELECT uscc, name FROM provincial_list"),
-        read(con, "SELECT uscc, inspected_on, conclusion FROM inspections"),
-    )
+    flagged = flagged_entities(regs, provincial_entries(con), inspections(con))
     relations = repeat_offenders(regs, flagged)
     stamp = pl.lit(run_id).alias("run_id")
     replace_rows(con, "entity_links", result.links.with_columns(stamp))

@@ -1,11 +1,11 @@
-"""Read what entity resolution needs from the warehouse as frames (registrations and sources)."""
+"""What entity resolution needs as frames (registrations and sources), read by fundrisk/warehouse/inputs_store.py."""
 
 from __future__ import annotations
 
-import duckdb
 import polars as pl
 
-from fundrisk.warehouse.frames import read
+from fundrisk.warehouse import inputs_store
+from fundrisk.warehouse.db import Connection
 
 SOURCE_SCHEMA = {
     "source_kind": pl.Utf8,
@@ -19,35 +19,16 @@ SOURCE_SCHEMA = {
 }
 
 
-def registrations_frame(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    return read(
-        con,
-        "SELECT uscc, name, address, town, grid, legal_rep, legal_rep_id, phone, status, industry FROM registrations",
-    )
+def registrations_frame(con: Connection) -> pl.DataFrame:
+    return inputs_store.resolution_registrations(con)
 
 
-def sources_frame(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+def sources_frame(con: Connection) -> pl.DataFrame:
     """Alerts (account holder), clues (named subject) and surveys (signboard) as one frame to link."""
-    alerts = read(
-        con,
-        "SELECT 'alert' AS source_kind, alert_id AS source_id, account_name AS name, uscc, "
-        "NULL::VARCHAR AS address, NULL::VARCHAR AS town, NULL::VARCHAR AS grid, holder_id FROM alerts",
-    )
-    clues = read(
-        con,
-        "SELECT 'clue' AS source_kind, clue_id AS source_id, subject_name AS name, subject_uscc AS uscc, "
-        "subject_address AS address, town, grid, NULL::VARCHAR AS holder_id FROM clues",
-    )
-    # Grid sweep records (排查登记): the signboard names the premise, the address places it.
-    surveys = read(
-        con,
-        "SELECT 'survey' AS source_kind, survey_id AS source_id, signboard AS name, uscc, address, town, "
-        "grid, NULL::VARCHAR AS holder_id FROM surveys",
-    )
-    frames = [alerts, clues, surveys]
+    frames = inputs_store.link_sources(con)
     return pl.concat([f.cast(SOURCE_SCHEMA) for f in frames])  # type: ignore[arg-type]
 
 
-def clue_contexts(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+def clue_contexts(con: Connection) -> pl.DataFrame:
     """Clue text, where company names may be written besides the named subject."""
-    return read(con, "SELECT 'clue' AS source_kind, clue_id AS source_id, content AS context FROM clues")
+    return inputs_store.clue_contexts(con)

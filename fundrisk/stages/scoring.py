@@ -5,20 +5,20 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import duckdb
 import polars as pl
 
 from fundrisk.stages.features import drop_staged, stage_features, staged_labelled, staged_part
+from fundrisk.warehouse.db import Connection
 from fundrisk.warehouse.features_store import append_run_features
-from fundrisk.warehouse.frames import append, read
-from fundrisk.warehouse.runs_store import previous_run
+from fundrisk.warehouse.scores_store import append_scores, clear_run_scores, newly_at_tier
 from scoring import fit_calibration, inspection_order, load_config, score_subjects
+from scoring.config import tier_scale
 from scoring.engine import SCORE_COLUMNS
 
 PART_ROWS = 400_000  # subjects scored at a time: memory follows this, not the number of registrations
 
 
-def run_scoring(con: duckdb.DuckDBPyConnection, run_id: str, part_rows: int | None = None) -> dict[str, Any]:
+def run_scoring(con: Connection, run_id: str, part_rows: int | None = None) -> dict[str, Any]:
     """Score from the current features; risk_scores and run_features keep one row per subject per run.
 
     The features are staged in DuckDB and scored one hash partition at a time; the outcome calibration
@@ -33,10 +33,9 @@ def run_scoring(con: duckdb.DuckDBPyConnection, run_id: str, part_rows: int | No
     counts: dict[str, int] = {}
     versions: dict[str, str | None] = {}
     # No transaction around the batches: a large one is held in memory until it commits, and a run
-    # that dies here is redone from the DELETE below, which clears whatever this run wrote before.
+    # that dies here is redone from clear_run_scores, which clears whatever this run wrote before.
     try:
-        con.execute("DELETE FROM risk_scores WHERE run_id = ?", [run_id])
-        con.execute("DELETE FROM run_features WHERE run_id = ?", [run_id])
+        clear_run_scores(con, run_id)
         for part in range(parts):
             features = staged_part(con, part, parts)
             result = score_subjects(features, config, fitted=fitted)
@@ -46,7 +45,7 @@ def run_scoring(con: duckdb.DuckDBPyConnection, run_id: str, part_rows: int | No
                 "expected_yield",
                 pl.lit(scored_at).alias("scored_at"),
             )
-            append(con, "risk_scores", rows)
+            append_scores(con, rows)
             append_run_features(con, run_id, features)
             for tier, n in rows.group_by("tier").len().iter_rows():
                 counts[tier] = counts.get(tier, 0) + n
@@ -57,24 +56,7 @@ def run_scoring(con: duckdb.DuckDBPyConnection, run_id: str, part_rows: int | No
     return {
         "subjects": subjects,
         "tiers": {t.name: int(counts.get(t.name, 0)) for t in config.tiers},
-        "new_high_risk": _new_high_risk(con, run_id),
+        "new_high_risk": newly_at_tier(con, run_id, tier_scale().floor_of("new_in_summary")),
         "calibration": {k: v for k, v in fitted.report.items() if not isinstance(v, pl.Series)},
         "versions": {k: v or "" for k, v in versions.items()},
     }
-
-
-def _new_high_risk(con: duckdb.DuckDBPyConnection, run_id: str) -> list[str]:
-    """Names of subjects at 高风险 now that were not at 高风险 in the previous run (for the run summary)."""
-    frame = read(
-        con,
-        """
-        SELECT now.name FROM risk_scores now
-        LEFT JOIN risk_scores before
-          ON before.run_id = $previous AND before.subject_kind = now.subject_kind
-          AND before.subject_id = now.subject_id
-        WHERE now.run_id = $run AND now.tier = '高风险' AND coalesce(before.tier, '') <> '高风险'
-        ORDER BY now.score DESC
-        """,
-        {"run": run_id, "previous": previous_run(con, run_id)},
-    )
-    return frame["name"].to_list()

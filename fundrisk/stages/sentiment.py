@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import duckdb
 import polars as pl
 
 from enrichers.sentiment import clue_signals, sentiment_version
-from fundrisk.warehouse.frames import read, replace_rows
+from fundrisk.warehouse.db import Connection
+from fundrisk.warehouse.frames import replace_rows
+from fundrisk.warehouse.inputs_store import clue_texts
 
 
-def run_sentiment(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, object]:
+def run_sentiment(con: Connection, run_id: str) -> dict[str, object]:
     """Recompute clue_signals from the current clues; counts only."""
-    rows, counts = signal_rows(read(con, "SELECT clue_id, subject_name, content FROM clues"), run_id)
+    rows, counts = signal_rows(clue_texts(con), run_id)
     replace_rows(con, "clue_signals", rows)
     return counts
 

@@ -1,13 +1,15 @@
-"""Every enrichment and scoring stage in flow order, without Prefect (evaluations, notebooks, tests).
+"""The one ordered list of the pipeline's stages: key, Chinese label and plain function, in flow order.
 
-The Prefect flow (flows/pipeline.py) runs the same functions as separate tasks.
+The Prefect flow (flows/pipeline.py) runs each as its own task, named by the key (the Prefect task key and
+the run summary's key) and the label (its progress line), then keeps the ledger and publishes; evaluations,
+notebooks and tests run the same list without Prefect (`run_stages`). Adding a stage is one line here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
-
-import duckdb
 
 from fundrisk.campaign.survey_stage import run_survey_screen
 from fundrisk.settings import Settings
@@ -16,14 +18,49 @@ from fundrisk.stages.registry import run_registry
 from fundrisk.stages.resolve import run_resolution
 from fundrisk.stages.scoring import run_scoring
 from fundrisk.stages.sentiment import run_sentiment
+from fundrisk.warehouse.db import Connection
+
+StageRun = Callable[[Connection, str, Settings], dict[str, Any]]
 
 
-def run_stages(con: duckdb.DuckDBPyConnection, run_id: str, settings: Settings) -> dict[str, Any]:
-    return {
-        "keywords": run_keywords(con, run_id),
-        "sentiment": run_sentiment(con, run_id),
-        "surveys": run_survey_screen(con, run_id),
-        "resolution": run_resolution(con, run_id),
-        "registry": run_registry(con, settings),
-        "scoring": run_scoring(con, run_id),
-    }
+@dataclass(frozen=True)
+class Stage:
+    key: str  # ASCII: the Prefect task's key (flows/steps.py) and the run summary's key
+    label: str  # what the analyst reads: the progress line and the task's name after the key
+    run: StageRun
+    partitioned: bool = False  # runs per partition on a Dask cluster when one is configured
+
+
+def _plain(run: Callable[[Connection, str], dict[str, Any]]) -> StageRun:
+    def stage(con: Connection, run_id: str, settings: Settings) -> dict[str, Any]:
+        return run(con, run_id)
+
+    return stage
+
+
+def _registry(con: Connection, run_id: str, settings: Settings) -> dict[str, Any]:
+    """Network errors are retried inside the registry client; a task retries only on the database."""
+    return run_registry(con, settings)
+
+
+STAGES: tuple[Stage, ...] = (
+    Stage("keywords", "敏感词筛查", _plain(run_keywords), partitioned=True),
+    Stage("sentiment", "线索舆情分析", _plain(run_sentiment), partitioned=True),
+    Stage("surveys", "排查登记筛查", _plain(run_survey_screen)),  # after keywords, which replaces its rows
+    Stage("resolution", "主体关联", _plain(run_resolution)),
+    Stage("registry", "工商信息查询", _registry),
+    Stage("scoring", "风险评分", _plain(run_scoring)),
+)
+
+
+def stage(key: str) -> Stage:
+    """The stage of a key (read from STAGES when called, so a replaced list is followed)."""
+    for s in STAGES:
+        if s.key == key:
+            return s
+    raise KeyError(f"no stage {key!r}; stages: {[s.key for s in STAGES]}")
+
+
+def run_stages(con: Connection, run_id: str, settings: Settings) -> dict[str, Any]:
+    """Every stage in flow order without Prefect; the summary by stage key (the ledger is not moved)."""
+    return {s.key: s.run(con, run_id, settings) for s in STAGES}

@@ -10,6 +10,7 @@ from fundrisk.synth.names import gather
 from fundrisk.synth.plan import GROUNDS, Plan
 from fundrisk.synth.registry import days
 from fundrisk.synth.schemes import GRID_NOTES
+from scoring.config import tier_scale
 
 CONCLUSIONS = ["确认非法集资", "存在风险隐患", "未发现问题"]
 PRIOR_LO, PRIOR_HI = days("2025-01-05"), days("2025-06-20")
@@ -69,18 +70,19 @@ def build_provincial(
         events.event_days(rng, rows["_est"].to_numpy()),
     )
     level = np.where(rows["_p"].to_numpy(), rng.choice(2, n, p=[0.6, 0.4]), rng.choice([1, 2], n))
+    tiers = tier_scale().names  # tiers.toml, highest first
     name_only = pl.Series((rng.random(n) < 0.08) & ~prior)
     listed = rows.select(
         pl.when(name_only).then(None).otherwise(pl.col("uscc")).alias("uscc"),
         "name",
         events.date_text(rng, day, (0.8, 0.1, 0.1, 0.0)).alias("listed_on"),
-        gather(["高风险", "中风险", "低风险"], level).alias("level"),
+        gather(list(tiers[:3]), level).alias("level"),  # the province grades with our three upper tiers
     )
     few = leads.head(max(1, leads.height // 10)).select(
         pl.lit(None, dtype=pl.String).alias("uscc"),
         "name",
         pl.lit("2026-03-15").alias("listed_on"),
-        pl.lit("中风险").alias("level"),
+        pl.lit(tiers[1]).alias("level"),
     )
     return pl.concat([listed, few])
 

@@ -12,15 +12,14 @@ import datetime as dt
 import duckdb
 import polars as pl
 
-from fundrisk.stages.features_sql import SURVEY_FLAG
 from fundrisk.warehouse.case_store import case_states, with_case_states
+from fundrisk.warehouse.features_sql import SURVEY_FLAG
 from fundrisk.warehouse.frames import read
 from fundrisk.warehouse.runs_store import latest_run
+from scoring.config import tier_scale
 
-FOUND_TIERS = ("高风险", "中风险")
 PROBLEMS = ("确认非法集资", "存在风险隐患")  # inspection conclusions that find a premise whatever its score
 UNKNOWN = "未知"
-_TIERS = ", ".join(f"'{t}'" for t in FOUND_TIERS)
 _PROBLEMS = ", ".join(f"'{c}'" for c in PROBLEMS)
 # A deregistered entity (注销, not 吊销未注销) has no premise to sweep.
 _LIVE = "NOT (coalesce(status, '') LIKE '%注销%' AND coalesce(status, '') NOT LIKE '%未注销%')"
@@ -49,7 +48,7 @@ WITH {_PLACES.strip()}, latest AS (
     SELECT subject_kind, subject_id, name, tier FROM risk_scores WHERE run_id = $run
 ), first_flag AS (
     SELECT subject_kind, subject_id, min(scored_at)::DATE AS flagged_on
-    FROM risk_scores WHERE tier IN ({_TIERS}) GROUP BY ALL
+    FROM risk_scores WHERE list_contains($found_tiers, tier) GROUP BY ALL
 ), problem AS (
     SELECT 'registration' AS subject_kind, uscc AS subject_id, min(inspected_on) AS problem_on
     FROM inspections WHERE conclusion IN ({_PROBLEMS}) AND inspected_on <= $as_of GROUP BY uscc
@@ -64,7 +63,7 @@ WITH {_PLACES.strip()}, latest AS (
     LEFT JOIN keyword_scores k ON k.subject_kind = 'survey' AND k.subject_id = v.survey_id
     GROUP BY ALL
 ), found AS (
-    SELECT subject_kind, subject_id FROM latest WHERE tier IN ({_TIERS})
+    SELECT subject_kind, subject_id FROM latest WHERE list_contains($found_tiers, tier)
     UNION SELECT subject_kind, subject_id FROM problem
 )
 SELECT f.subject_kind, f.subject_id, coalesce(t.name, r.name, d.name) AS name,
@@ -141,17 +140,20 @@ def campaign_year(con: duckdb.DuckDBPyConnection) -> int | None:
 
 
 def found_premises(con: duckdb.DuckDBPyConnection, as_of: dt.date) -> pl.DataFrame:
-    """Premises found by as_of (latest run at 高/中, or an inspection found a problem) with place and state.
+    """Premises found by as_of (latest run at tiers.toml's `campaign_found` tier or above, or an inspection
+    found a problem) with place and state.
 
-    found_on is the first of: a run grading it 高/中, an inspection finding a problem, a flagged survey.
+    found_on is the first of: a run grading it so, an inspection finding a problem, a flagged survey.
 
     Columns: subject_kind, subject_id, name, town, grid, tier, found_on, problem_on, first_surveyed_on,
     then case_store's last_inspected_on, last_conclusion, status, closed_on, deadline, last_action(_on).
     """
+    scale = tier_scale()
     params: dict[str, object] = {
         "run": latest_run(con),
         "as_of": as_of,
         "flag": SURVEY_FLAG,
+        "found_tiers": list(scale.at_or_above(scale.floor_of("campaign_found"))),
     }
     found = read(con, _FOUND, params)
     states = case_states(con, as_of).drop("status_on")

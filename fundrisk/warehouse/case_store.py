@@ -26,6 +26,7 @@ import duckdb
 import polars as pl
 
 from fundrisk.warehouse.frames import read
+from fundrisk.warehouse.inspections_sql import latest_inspections
 
 NOT_INSPECTED = "未核查"
 STATUSES = ("已销号", "已移送", "逾期未整改", "整改中", "已核查", NOT_INSPECTED)
@@ -80,9 +81,9 @@ WITH events AS (
         arg_max(event, event_on) AS last_action, max(event_on) AS last_action_on
     FROM flagged GROUP BY ALL
 ), inspected AS (
-    SELECT 'registration' AS subject_kind, uscc AS subject_id, max(inspected_on) AS last_inspected_on,
-        arg_max(conclusion, inspected_on) AS last_conclusion
-    FROM inspections WHERE inspected_on <= $as_of AND ($subject IS NULL OR uscc = $subject) GROUP BY uscc
+    SELECT 'registration' AS subject_kind, uscc AS subject_id, inspected_on AS last_inspected_on,
+        conclusion AS last_conclusion
+    FROM ({latest_inspections("inspected_on <= $as_of AND ($subject IS NULL OR uscc = $subject)")})
 ), joined AS (
     SELECT subject_kind, subject_id, i.last_inspected_on, i.last_conclusion,
         a.closed_on IS NOT NULL AND NOT a.reopened AS closed, a.*  EXCLUDE (subject_kind, subject_id)

@@ -23,8 +23,20 @@ import duckdb
 
 from fundrisk.errors import BadInput, DatabaseBusy
 from fundrisk.settings import get_settings
-from fundrisk.system_errors import disk_full, is_disk_full, reason
+from fundrisk.system_errors import disk_full, is_disk_full, reason, register_database_errors
 from fundrisk.warehouse.schema import all_ddl, known_tables
+
+# The driver's names for the rest of the project: code outside fundrisk/warehouse type-hints a connection
+# and catches database failures with these, so that only this package imports duckdb (pyproject.toml,
+# import-linter contract "only fundrisk.warehouse imports duckdb").
+Connection = duckdb.DuckDBPyConnection
+DatabaseError = duckdb.Error
+CatalogError = duckdb.CatalogException  # a table or column the (older, read-only) file does not have
+DatabaseIOError = duckdb.IOException
+# The CLI's error boundary (fundrisk/system_errors.py) classifies these without importing the driver.
+register_database_errors(
+    duckdb.Error, (duckdb.IOException, duckdb.SerializationException, duckdb.InternalException)
+)
 
 
 def _busy_message(path: Path, exc: Exception) -> str:

@@ -1,7 +1,10 @@
-"""The features each run scored (`run_features`), so an export of a past run shows that run's facts.
+"""The subject features: assembled for scoring (features_sql.py), and kept per run (`run_features`).
 
-Rebuilding the features at export time would mix today's inputs into an old run's list. Only the columns
-the exports and the referral rule read are kept (the table's columns), one row per subject per run.
+A province has millions of subjects: the features are assembled once into a DuckDB temporary table
+(which spills to disk under the memory budget) and read back in hash partitions, so the scoring stage
+holds one partition at a time. What each run scored is kept, so an export of a past run shows that
+run's facts: rebuilding them at export time would mix today's inputs into an old run's list. Only the
+columns the exports and the referral rule read are kept (the table's columns), one row per subject per run.
 """
 
 from __future__ import annotations
@@ -9,10 +12,39 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
-from fundrisk.warehouse.frames import append
+from fundrisk.warehouse.features_sql import FEATURES_SQL, features_params
+from fundrisk.warehouse.frames import append, read
 
 TABLE = "run_features"
 KEYS = ("run_id", "subject_kind", "subject_id")
+STAGED = "subject_features"
+PART = "hash(subject_kind || ':' || subject_id) % $parts = $part"
+
+
+def current_features(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Every subject's features from the current tables, in one frame (small callers, tests)."""
+    return read(con, FEATURES_SQL, features_params())
+
+
+def stage_features(con: duckdb.DuckDBPyConnection) -> int:
+    """Assemble every subject's features into a temporary table; returns the number of subjects."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGED} AS {FEATURES_SQL}", features_params())
+    return int(con.execute(f"SELECT count(*) FROM {STAGED}").fetchall()[0][0])  # noqa: S608
+
+
+def staged_part(con: duckdb.DuckDBPyConnection, part: int, parts: int) -> pl.DataFrame:
+    """One hash partition of the staged features (every subject falls in exactly one)."""
+    return read(con, f"SELECT * FROM {STAGED} WHERE {PART}", {"part": part, "parts": parts})  # noqa: S608
+
+
+def staged_labelled(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """The staged subjects with an inspection conclusion, in a fixed order (the calibration's folds follow it)."""
+    sql = f"SELECT * FROM {STAGED} WHERE inspection_conclusion IS NOT NULL ORDER BY subject_kind, subject_id"  # noqa: S608
+    return read(con, sql)
+
+
+def drop_staged(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"DROP TABLE IF EXISTS {STAGED}")
 
 
 def run_feature_columns(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -7,11 +7,21 @@ import datetime as dt
 import duckdb
 import polars as pl
 
-from fundrisk.warehouse.features_store import run_feature_columns
+from fundrisk.warehouse.db import transaction
+from fundrisk.warehouse.features_sql import FEATURES_SQL, features_params
+from fundrisk.warehouse.features_store import has_run_features, run_feature_columns
 from fundrisk.warehouse.frames import append, read
+from fundrisk.warehouse.inspections_sql import latest_inspections
 from fundrisk.warehouse.runs_store import latest_run
+from scoring.config import tier_rank_sql, tier_scale
 
-TIER_RANK_SQL = "CASE {col} WHEN '高风险' THEN 3 WHEN '中风险' THEN 2 WHEN '低风险' THEN 1 ELSE 0 END"
+# A tier column's rank (lowest tier 0); the names travel as the parameter $tier_order (`tier_params()`).
+TIER_RANK_SQL = tier_rank_sql("{col}")
+
+
+def tier_params() -> dict[str, object]:
+    """The parameter TIER_RANK_SQL reads: tiers.toml's names, lowest first."""
+    return {"tier_order": tier_scale().ascending}
 
 
 # One subject per row of a run (the last written row wins if a subject repeats).
@@ -49,7 +59,7 @@ FROM (SELECT * FROM leads QUALIFY row_number() OVER (PARTITION BY lead_id ORDER 
 LEFT JOIN lead_place p USING (lead_id)
 """
 # Per subject: distinct clue channels, matched sensitive words and the latest inspection conclusion.
-SOURCES_SQL = """
+SOURCES_SQL = f"""
 WITH sources AS (
     SELECT DISTINCT 'registration' AS subject_kind, uscc AS subject_id, source_kind, source_id
     FROM entity_links
@@ -64,9 +74,7 @@ WITH sources AS (
     SELECT subject_kind, subject_id, string_agg(DISTINCT term, '、') AS terms
     FROM keyword_hits WHERE term IS NOT NULL GROUP BY ALL
 ), inspected AS (
-    SELECT 'registration' AS subject_kind, uscc AS subject_id,
-        arg_max(conclusion, inspected_on) AS conclusion
-    FROM inspections GROUP BY uscc
+    SELECT 'registration' AS subject_kind, uscc AS subject_id, conclusion FROM ({latest_inspections()})
 ), subjects AS (
     SELECT subject_kind, subject_id FROM channels
     UNION SELECT subject_kind, subject_id FROM terms
@@ -77,7 +85,7 @@ FROM subjects s
 LEFT JOIN channels c USING (subject_kind, subject_id)
 LEFT JOIN terms t USING (subject_kind, subject_id)
 LEFT JOIN inspected i USING (subject_kind, subject_id)
-"""
+"""  # noqa: S608 — constant SQL text (the one latest-inspection fragment)
 
 
 def latest_run_id(con: duckdb.DuckDBPyConnection) -> str | None:
@@ -85,44 +93,29 @@ def latest_run_id(con: duckdb.DuckDBPyConnection) -> str | None:
     return latest_run(con)
 
 
-def run_scores(con: duckdb.DuckDBPyConnection, run_id: str) -> pl.DataFrame:
-    """One row per subject of a run (the last written row wins if a subject repeats)."""
-    return read(
-        con,
-        SCORES_SQL,
-        {"run": run_id},
-    )
-
-
-def subject_details(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """Name, people, contact and place of every registered entity and every unregistered lead."""
-    return read(
-        con,
-        DETAILS_SQL,
-    )
-
-
-def subject_sources(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """Per subject: distinct clue channels (joined by '、'), matched sensitive words and latest inspection."""
-    return read(
-        con,
-        SOURCES_SQL,
-    )
-
-
 def scored_rows(
     con: duckdb.DuckDBPyConnection, run_id: str, floor: int, features: list[str], conclusion: str | None
 ) -> pl.DataFrame:
     """Scores of a run at tier rank >= floor (or whose latest inspection concluded `conclusion`), joined
     in DuckDB with details, the run's persisted features and sources: only the kept rows leave the database.
+
+    A run scored before run_features existed (an older file) has no persisted features: the current
+    tables' features stand in, assembled by the scoring stage's own SQL (features_sql.py).
     """
-    stored = set(run_feature_columns(con))
-    kept = [c for c in features if c in stored]
+    params: dict[str, object] = {"run": run_id, "floor": floor, "conclusion": conclusion, **tier_params()}
+    if has_run_features(con, run_id):
+        stored = set(run_feature_columns(con))
+        kept = [c for c in features if c in stored]
+        source = "SELECT * FROM run_features WHERE run_id = $run"
+    else:
+        kept = list(features)
+        source = FEATURES_SQL
+        params.update(features_params())
     cols = ", ".join(f'f."{c}"' for c in kept)
     rank = TIER_RANK_SQL.format(col="s.tier")
     sql = f"""
         WITH s AS ({SCORES_SQL}), d AS ({DETAILS_SQL}), src AS ({SOURCES_SQL}),
-        f AS (SELECT * FROM run_features WHERE run_id = $run)
+        f AS ({source})
         SELECT s.*, d.* EXCLUDE (subject_kind, subject_id), {cols}{"," if cols else ""}
             src.* EXCLUDE (subject_kind, subject_id)
         FROM s
@@ -132,7 +125,7 @@ def scored_rows(
         WHERE {rank} >= $floor
             OR ($conclusion IS NOT NULL AND coalesce(src.latest_conclusion, f.inspection_conclusion) = $conclusion)
     """  # noqa: S608 - identifiers come from the table's own columns, values are parameters
-    return read(con, sql, {"run": run_id, "floor": floor, "conclusion": conclusion})
+    return read(con, sql, params)
 
 
 def known_places(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
@@ -142,14 +135,10 @@ def known_places(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     )
 
 
-def provincial_entries(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    return read(con, "SELECT uscc, name FROM provincial_list")
-
-
 def pushed_ranks(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Per credit code, the highest tier already pushed to the province (3 高, 2 中, 1 低)."""
     rank = TIER_RANK_SQL.format(col="tier")
-    return read(con, f"SELECT uscc, max({rank}) AS pushed_rank FROM pushes GROUP BY uscc")  # noqa: S608
+    return read(con, f"SELECT uscc, max({rank}) AS pushed_rank FROM pushes GROUP BY uscc", tier_params())  # noqa: S608
 
 
 def recorded_subjects(con: duckdb.DuckDBPyConnection, event: str, source: str) -> pl.DataFrame:
@@ -181,14 +170,9 @@ def rename_export_events(con: duckdb.DuckDBPyConnection) -> int:
 
 def record_pushes(con: duckdb.DuckDBPyConnection, pushes: pl.DataFrame, events: pl.DataFrame) -> None:
     """The pushed rows and their ledger events, together or not at all."""
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         append(con, "pushes", pushes.with_columns(pl.lit(dt.datetime.now()).alias("pushed_at")))
         record_events(con, events)
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
 
 
 def record_events(con: duckdb.DuckDBPyConnection, events: pl.DataFrame) -> None:

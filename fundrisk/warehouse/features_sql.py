@@ -1,11 +1,13 @@
 """SQL that assembles the subject features frame (scoring/FEATURES.md) from the warehouse tables.
 
-Kept as data-like SQL text, splink-style: logic builds SQL, fundrisk/stages/features.py executes it.
+Kept as data-like SQL text beside the store that runs it (features_store.py), splink-style: the scoring
+stage asks the warehouse for frames and never holds SQL of its own.
 """
 
 import datetime as dt
 
 from fundrisk.settings import get_settings
+from fundrisk.warehouse.inspections_sql import latest_inspections
 
 LICENSED_FI = (
     "(银行|保险|证券|信托|期货|金融租赁|消费金融|信用合作联社|信用社|邮政储蓄)"
@@ -104,7 +106,7 @@ def features_params() -> dict[str, object]:
     return {**FEATURES_PARAMS, "as_of": run_as_of()}
 
 
-REGISTERED = """
+REGISTERED = f"""
 registered AS (
     SELECT 'registration' AS subject_kind, r.uscc AS subject_id, r.name, r.entity_type, r.status, r.industry,
         r.town, r.address, r.registered_capital AS registered_capital_wan, r.established_on,
@@ -149,11 +151,9 @@ registered AS (
         FROM entity_relations GROUP BY uscc
     ) x ON x.uscc = r.uscc
     LEFT JOIN (
-        SELECT uscc, arg_max(conclusion, inspected_on) AS conclusion, max(inspected_on) AS inspected_on,
-            min(inspected_on) FILTER (WHERE conclusion = '确认非法集资') AS confirmed_on
-        FROM inspections GROUP BY uscc
+        {latest_inspections(extra="min(inspected_on) FILTER (WHERE conclusion = '确认非法集资') AS confirmed_on")}
     ) i ON i.uscc = r.uscc
-)"""
+)"""  # noqa: S608 — constant SQL text (the one latest-inspection fragment); values are parameters
 
 LEADS = """
 lead_rows AS (

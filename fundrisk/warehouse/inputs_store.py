@@ -1,0 +1,73 @@
+"""Reads of the input tables the enrichment stages work on, as frames (the stages hold no SQL).
+
+REGISTRATION_SQL and CLUE_SQL are also what a Dask run exports in partitions (flows/partitions.py), so
+one query defines what the keyword scan reads on either path.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+
+from fundrisk.warehouse.frames import read
+
+REGISTRATION_SQL = "SELECT uscc, name, business_scope FROM registrations"
+CLUE_SQL = "SELECT clue_id, subject_name, content FROM clues"
+
+
+def keyword_inputs(con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """What the sensitive-word scan reads: registrations (name, scope) and clues (subject, text)."""
+    return read(con, REGISTRATION_SQL), read(con, CLUE_SQL)
+
+
+def clue_texts(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Every clue's subject and text (clue_id, subject_name, content), for the sentiment stage."""
+    return read(con, CLUE_SQL)
+
+
+def survey_texts(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Every survey's signboard and found-text (survey_id, signboard, found)."""
+    return read(con, "SELECT survey_id, signboard, found FROM surveys")
+
+
+def resolution_registrations(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """The registration columns entity resolution and the offender check compare."""
+    return read(
+        con,
+        "SELECT uscc, name, address, town, grid, legal_rep, legal_rep_id, phone, status, industry FROM registrations",
+    )
+
+
+def link_sources(con: duckdb.DuckDBPyConnection) -> list[pl.DataFrame]:
+    """Alerts (account holder), clues (named subject) and surveys (signboard, address) in one column shape."""
+    alerts = read(
+        con,
+        "SELECT 'alert' AS source_kind, alert_id AS source_id, account_name AS name, uscc, "
+        "NULL::VARCHAR AS address, NULL::VARCHAR AS town, NULL::VARCHAR AS grid, holder_id FROM alerts",
+    )
+    clues = read(
+        con,
+        "SELECT 'clue' AS source_kind, clue_id AS source_id, subject_name AS name, subject_uscc AS uscc, "
+        "subject_address AS address, town, grid, NULL::VARCHAR AS holder_id FROM clues",
+    )
+    surveys = read(
+        con,
+        "SELECT 'survey' AS source_kind, survey_id AS source_id, signboard AS name, uscc, address, town, "
+        "grid, NULL::VARCHAR AS holder_id FROM surveys",
+    )
+    return [alerts, clues, surveys]
+
+
+def clue_contexts(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Clue text, where company names may be written besides the named subject."""
+    return read(con, "SELECT 'clue' AS source_kind, clue_id AS source_id, content AS context FROM clues")
+
+
+def provincial_entries(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """The provincial 金安工程 list's codes and names (either may be missing)."""
+    return read(con, "SELECT uscc, name FROM provincial_list")
+
+
+def inspections(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Every on-site inspection (uscc, inspected_on, conclusion)."""
+    return read(con, "SELECT uscc, inspected_on, conclusion FROM inspections")
