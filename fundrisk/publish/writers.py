@@ -7,14 +7,23 @@ becomes a formula or a URL), numbers through write_number.
 Every file is written to a hidden temporary file in the same folder and renamed over the target
 (os.replace is atomic on one filesystem): a run killed mid-export leaves the previous file or none,
 never half a list.
+
+Writing a workbook is pure-Python work per cell (xlsxwriter): inside `background_workbooks()` a
+workbook whose tables are frames is handed to a worker process, so the next export's queries and
+cells run on the other core; leaving the block waits for every file and raises the first error.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import math
-from collections.abc import Iterable, Sequence
+import multiprocessing
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,7 +48,8 @@ class Sheet:
     """One worksheet: a name, a header row and body rows of str / int / float / None.
 
     `filtered_rows` limits the autofilter to the first rows of the body (a summary table followed by
-    notes); None covers every row.
+    notes); None covers every row. A sheet made `from_frame` keeps the frame (its rows are read when
+    the workbook is written), so it can travel to a worker process.
     """
 
     name: str
@@ -47,11 +57,42 @@ class Sheet:
     rows: Iterable[Sequence[object]]
     widths: dict[int, int] = field(default_factory=dict)
     filtered_rows: int | None = None
+    frame: pl.DataFrame | None = None
 
     @classmethod
     def from_frame(cls, name: str, frame: pl.DataFrame) -> Sheet:
         widths = {i: _width(frame, c) for i, c in enumerate(frame.columns)}
-        return cls(name, list(frame.columns), frame.iter_rows(), widths)
+        return cls(name, list(frame.columns), (), widths, frame=frame)
+
+    def body(self) -> Iterable[Sequence[object]]:
+        return self.frame.iter_rows() if self.frame is not None else self.rows
+
+    def portable(self) -> bool:
+        return self.frame is not None or isinstance(self.rows, list | tuple)
+
+
+_pool: ContextVar[tuple[ProcessPoolExecutor, list[Future[int]]] | None] = ContextVar("_pool", default=None)
+
+
+@contextlib.contextmanager
+def background_workbooks() -> Iterator[None]:
+    """Inside, write_xlsx hands a workbook to a worker process when that worker is free (on a machine with
+    more than one core; otherwise nothing changes) and returns at once; on leaving, every file is
+    written or the first error is raised."""
+    if (os.cpu_count() or 1) < 2 or _pool.get() is not None:
+        yield
+        return
+    # spawn: the caller runs DuckDB and polars thread pools, which a fork must not copy mid-operation
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    futures: list[Future[int]] = []
+    token = _pool.set((pool, futures))
+    try:
+        yield
+        for future in futures:
+            future.result()
+    finally:
+        _pool.reset(token)
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def export_format(path: Path) -> str:
@@ -74,10 +115,21 @@ def write_xlsx(sheets: Sequence[Sheet], path: Path) -> int:
     Every sheet gets an autofilter over its header and data, so an analyst can narrow any list in
     Excel or WPS without first selecting the table. Returns how many cells were cut at Excel's limit.
     """
+    background = _pool.get()
+    # To the worker when it is free; while it is busy this process writes the book itself (two cores).
+    if background is not None and all(spec.portable() for spec in sheets):
+        pool, futures = background
+        if all(f.done() for f in futures):
+            futures.append(pool.submit(_write_file, list(sheets), Path(path)))
+            return 0  # the worker logs what it cut
+    return _write_file(sheets, Path(path))
+
+
+def _write_file(sheets: Sequence[Sheet], path: Path) -> int:
     with atomic_path(path) as temp:
         cut = _write_book(sheets, temp)
     if cut:
-        log.warning("%s: %d cells over %d characters cut with a marker", Path(path).name, cut, CELL_CHARS)
+        log.warning("%s: %d cells over %d characters cut with a marker", path.name, cut, CELL_CHARS)
     return cut
 
 
@@ -93,7 +145,7 @@ def _write_book(sheets: Sequence[Sheet], path: Path) -> int:
                 sheet.set_column(j, j, spec.widths.get(j, max(10, 2 * len(title) + 2)))
             sheet.freeze_panes(1, 0)
             last = 0
-            for i, row in enumerate(spec.rows, start=1):
+            for i, row in enumerate(spec.body(), start=1):
                 last = i
                 for j, value in enumerate(row):
                     cut += write_cell(sheet, i, j, value)
