@@ -27,6 +27,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from pathlib import Path
 from types import FrameType
 
@@ -126,40 +127,13 @@ def wait_until_ready(url: str | None, timeout: float = 180.0) -> None:
     """Block until the server of start_local_api answers /health (no-op for None)."""
     if url is None:
         return
-    import httpx
-
     deadline = time.monotonic() + timeout
-    with httpx.Client(timeout=2.0) as client:
-        while time.monotonic() < deadline:
-            if _started and _started[-1].poll() is not None:
-                raise RuntimeError(f"Prefect 本地服务未能启动（退出码 {_started[-1].returncode}）")
-            with contextlib.suppress(httpx.TransportError):
-                if client.get(f"{url}/health").status_code == 200:
-                    return
-            time.sleep(0.1)
+    while time.monotonic() < deadline:
+        if _started and _started[-1].poll() is not None:
+            raise RuntimeError(f"Prefect 本地服务未能启动（退出码 {_started[-1].returncode}）")
+        health = f"{url}/health"  # loopback only; not listening yet is an OSError (urllib's errors are)
+        with contextlib.suppress(OSError), urllib.request.urlopen(health, timeout=2) as answer:  # noqa: S310
+            if answer.status == 200:
+                return
+        time.sleep(0.1)
     raise RuntimeError(f"Prefect 本地服务在 {timeout:.0f} 秒内未就绪")
-
-
-def sweep_orphans() -> list[int]:
-    """Stop ephemeral Prefect servers left by a fundrisk process that no longer exists; their pids."""
-    try:
-        import psutil
-    except ImportError:  # pragma: no cover - psutil is a dependency
-        return []
-    stopped: list[int] = []
-    for proc in psutil.process_iter(["pid", "cmdline"]):
-        try:
-            if SERVER_MARK not in " ".join(proc.info["cmdline"] or []):
-                continue
-            owner = proc.environ().get(OWNER_ENV)
-            if not owner or _owner_tag(int(owner.split("@")[0])) == owner:
-                continue  # not ours, or its owner is still running
-            proc.terminate()
-            try:
-                proc.wait(timeout=5)
-            except psutil.TimeoutExpired:
-                proc.kill()
-            stopped.append(proc.pid)
-        except (psutil.Error, ValueError, OSError):
-            continue
-    return stopped
