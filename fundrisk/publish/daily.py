@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fundrisk.publish import export
-from fundrisk.publish.writers import background_workbooks
+from fundrisk.publish.background import background_workbooks
 from fundrisk.warehouse.db import session
 
 DAILY = {
@@ -20,7 +20,7 @@ def publish_daily(db: Path, run_id: str, out_dir: Path) -> dict[str, str]:
     folder = out_dir / run_id
     folder.mkdir(parents=True, exist_ok=True)
     written: dict[str, str] = {}
-    # The inspection list's cells are written by a worker process while the other lists are queried.
+    # The inspection list's cells are written by a helper process while the other lists are queried.
     with session(db) as con, background_workbooks():
         for what, name in DAILY.items():
             report = export(con, what, folder / name, run_id=run_id)

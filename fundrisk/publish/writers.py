@@ -7,23 +7,16 @@ becomes a formula or a URL), numbers through write_number.
 Every file is written to a hidden temporary file in the same folder and renamed over the target
 (os.replace is atomic on one filesystem): a run killed mid-export leaves the previous file or none,
 never half a list.
-
-Writing a workbook is pure-Python work per cell (xlsxwriter): inside `background_workbooks()` a
-workbook whose tables are frames is handed to a worker process, so the next export's queries and
-cells run on the other core; leaving the block waits for every file and raises the first error.
+Inside `fundrisk.publish.background.background_workbooks()` a workbook may be written by a helper
+process while the caller queries the next list.
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import logging
 import math
-import multiprocessing
-import os
-from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from contextvars import ContextVar
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +25,7 @@ import xlsxwriter
 
 from fundrisk.atomic import atomic_path
 from fundrisk.errors import BadInput
+from fundrisk.publish import background
 
 log = logging.getLogger(__name__)
 SUFFIXES = (".csv", ".xlsx")
@@ -71,30 +65,6 @@ class Sheet:
         return self.frame is not None or isinstance(self.rows, list | tuple)
 
 
-_pool: ContextVar[tuple[ProcessPoolExecutor, list[Future[int]]] | None] = ContextVar("_pool", default=None)
-
-
-@contextlib.contextmanager
-def background_workbooks() -> Iterator[None]:
-    """Inside, write_xlsx hands a workbook to a worker process when that worker is free (on a machine with
-    more than one core; otherwise nothing changes) and returns at once; on leaving, every file is
-    written or the first error is raised."""
-    if (os.cpu_count() or 1) < 2 or _pool.get() is not None:
-        yield
-        return
-    # spawn: the caller runs DuckDB and polars thread pools, which a fork must not copy mid-operation
-    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-    futures: list[Future[int]] = []
-    token = _pool.set((pool, futures))
-    try:
-        yield
-        for future in futures:
-            future.result()
-    finally:
-        _pool.reset(token)
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
 def export_format(path: Path) -> str:
     """'csv' or 'xlsx' from the file suffix; anything else is the user's mistake."""
     suffix = Path(path).suffix.lower()
@@ -115,13 +85,8 @@ def write_xlsx(sheets: Sequence[Sheet], path: Path) -> int:
     Every sheet gets an autofilter over its header and data, so an analyst can narrow any list in
     Excel or WPS without first selecting the table. Returns how many cells were cut at Excel's limit.
     """
-    background = _pool.get()
-    # To the worker when it is free; while it is busy this process writes the book itself (two cores).
-    if background is not None and all(spec.portable() for spec in sheets):
-        pool, futures = background
-        if all(f.done() for f in futures):
-            futures.append(pool.submit(_write_file, list(sheets), Path(path)))
-            return 0  # the worker logs what it cut
+    if all(spec.portable() for spec in sheets) and background.submit(sheets, Path(path)):
+        return 0  # the helper writes it (and logs what it cut)
     return _write_file(sheets, Path(path))
 
 
