@@ -111,53 +111,86 @@ class NgramModel:
         return out
 
 
-BATCH = 200_000  # texts per batch: the exploded n-grams of a batch stay a few hundred MB
+BATCH = 200_000  # texts per batch: the code points and n-gram ids of a batch stay a few hundred MB
+_BITS = 21  # a code point + 1 fits in 21 bits, so an n-gram of up to 3 characters is one int64
+_MASK = (1 << _BITS) - 1
 
 
 def hashed_ngram_logits(texts: pl.Series, weights: np.ndarray) -> np.ndarray:
     """x · weights (dense, N_FEATURES) for HashingVectorizer(analyzer="char", ngram_range=NGRAM_RANGE, alternate_sign=False, norm="l2").
 
-    scikit-learn builds every n-gram of every text in Python; here the n-grams are exploded and counted in
-    polars, in batches, and only the distinct n-grams are hashed (murmurhash3_32, seed 0, as scikit-learn).
+    scikit-learn builds every n-gram of every text as a Python string; here the texts become one array of
+    code points and every n-gram one integer (numpy, whole-column). Only n-grams not met in an earlier batch
+    are turned back into strings and hashed (murmurhash3_32, seed 0, as scikit-learn).
     """
-    parts = [_batch_logits(texts.slice(i, BATCH), weights) for i in range(0, texts.len(), BATCH)]
+    seen = (np.zeros(0, np.int64), np.zeros(0, np.int64))  # n-gram ids (sorted) and their buckets
+    parts = []
+    for i in range(0, texts.len(), BATCH):
+        logits, seen = _batch_logits(texts.slice(i, BATCH), weights, seen)
+        parts.append(logits)
     return np.concatenate(parts) if parts else np.zeros(0)
 
 
-def _batch_logits(texts: pl.Series, weights: np.ndarray) -> np.ndarray:
+def _gram_texts(grams: np.ndarray) -> list[str]:
+    """The n-grams (ids of up to three code points + 1) back as strings, whole-column."""
+    last, middle, first = (((grams >> (_BITS * k)) & _MASK) for k in range(3))
+    # Left-align: a bigram (0, a, b) becomes (a, b, 0), a unigram (0, 0, a) becomes (a, 0, 0).
+    chars = np.where(
+        (first > 0)[:, None],
+        np.stack([first, middle, last], axis=1),
+        np.where(
+            (middle > 0)[:, None],
+            np.stack([middle, last, 0 * last], axis=1),
+            np.stack([last, 0 * last, 0 * last], axis=1),
+        ),
+    )
+    points = np.where(chars > 0, chars - 1, 0).astype("<u4")
+    return np.ascontiguousarray(points).view("<U3").ravel().tolist()
+
+
+Seen = tuple[np.ndarray, np.ndarray]
+
+
+def _batch_logits(texts: pl.Series, weights: np.ndarray, seen: Seen) -> tuple[np.ndarray, Seen]:
     from sklearn.utils import murmurhash3_32
 
     low, high = NGRAM_RANGE
     # scikit-learn's char analyzer: lower case, then runs of two or more white-space characters → one space.
-    text = pl.col("text").fill_null("").str.to_lowercase().str.replace_all(r"\s\s+", " ")
-    docs = texts.rename("text").to_frame().select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("doc"), text)
-    length = pl.col("text").str.len_chars().cast(pl.Int64)
-    grams = pl.concat(
-        docs.with_columns(pl.int_ranges(0, (length - n + 1).clip(0)).alias("at"))
-        .explode("at")
-        .drop_nulls("at")
-        .select("doc", pl.col("text").str.slice(pl.col("at"), n).alias("gram"))
-        for n in range(low, high + 1)
-    )
-    distinct = grams.select(pl.col("gram").unique())
-    buckets = np.fromiter(
-        (abs(murmurhash3_32(g, seed=0)) % N_FEATURES for g in distinct["gram"].to_list()),
+    cleaned = texts.fill_null("").str.to_lowercase().str.replace_all(r"\s\s+", " ")
+    lengths = cleaned.str.len_chars().to_numpy().astype(np.int64)
+    points = np.frombuffer("".join(cleaned.to_list()).encode("utf-32-le"), dtype=np.uint32)
+    points = points.astype(np.int64) + 1  # 0 never stands for a character
+    doc_of = np.repeat(np.arange(lengths.size), lengths)
+    end_of = np.cumsum(lengths)[doc_of]  # where each position's text ends
+    at = np.arange(points.size)
+    ids, docs = [], []
+    for n in range(low, high + 1):
+        starts = at[at + n <= end_of]
+        gram = points[starts]
+        for k in range(1, n):
+            gram = (gram << _BITS) | points[starts + k]
+        ids.append(gram)
+        docs.append(doc_of[starts])
+    grams = pl.Series("gram", np.concatenate(ids))
+    distinct = grams.unique()
+    new = distinct.filter(~distinct.is_in(pl.Series(seen[0]).implode())).to_numpy()
+    hashed = np.fromiter(
+        (abs(murmurhash3_32(g, seed=0)) % N_FEATURES for g in _gram_texts(new)),
         dtype=np.int64,
-        count=distinct.height,
+        count=new.size,
     )
-    located = grams.join(distinct.with_columns(pl.Series("bucket", buckets)), on="gram")
+    keys, buckets = np.concatenate([seen[0], new]), np.concatenate([seen[1], hashed])
+    order = np.argsort(keys)
+    seen = (keys[order], buckets[order])
+    located = seen[1][pl.Series(seen[0]).search_sorted(grams).to_numpy()]
     # Summed per (text, bucket) as scikit-learn does (colliding n-grams add up), then L2-normalised.
     x = sparse.csr_matrix(
-        (
-            np.ones(located.height),
-            (located["doc"].to_numpy(), located["bucket"].to_numpy()),
-        ),
-        shape=(docs.height, N_FEATURES),
+        (np.ones(located.size), (np.concatenate(docs), located)), shape=(lengths.size, N_FEATURES)
     )
     x.sum_duplicates()
     norm = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
     dot = np.asarray(x @ weights).ravel()
-    return np.divide(dot, norm, out=np.zeros_like(dot), where=norm > 0)
+    return np.divide(dot, norm, out=np.zeros_like(dot), where=norm > 0), seen
 
 
 def train(names: list[str], labels: np.ndarray, meta: dict[str, object], c: float = 4.0) -> NgramModel:

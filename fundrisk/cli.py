@@ -118,9 +118,13 @@ def run_pipeline(
         prefect_lifecycle.install()
         prefect_lifecycle.sweep_orphans()
         prepare_prefect()
+        api = prefect_lifecycle.start_local_api()  # boots while the flow's modules import
         from flows.pipeline import pipeline
 
         with err.status("正在运行流水线（首次启动 Prefect 本地服务可能需要一分钟）…"):
+            prefect_lifecycle.wait_until_ready(
+                api, float(os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"])
+            )
             summary: dict[str, Any] = pipeline(
                 inbox=str(inbox.resolve()),
                 db=str(db.resolve()),

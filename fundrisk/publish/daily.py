@@ -6,6 +6,7 @@ from pathlib import Path
 
 from fundrisk.exports import daily_files
 from fundrisk.publish import export
+from fundrisk.publish.background import background_workbooks
 from fundrisk.warehouse.db import session
 
 DAILY = daily_files()  # export → file name, from fundrisk/exports.toml (`daily`)
@@ -16,7 +17,8 @@ def publish_daily(db: Path, run_id: str, out_dir: Path) -> dict[str, str]:
     folder = out_dir / run_id
     folder.mkdir(parents=True, exist_ok=True)
     written: dict[str, str] = {}
-    with session(db) as con:
+    # The inspection list's cells are written by a helper process while the other lists are queried.
+    with session(db) as con, background_workbooks():
         for what, name in DAILY.items():
             report = export(con, what, folder / name, run_id=run_id)
             written[what] = str(report.path)

@@ -7,6 +7,8 @@ becomes a formula or a URL), numbers through write_number.
 Every file is written to a hidden temporary file in the same folder and renamed over the target
 (os.replace is atomic on one filesystem): a run killed mid-export leaves the previous file or none,
 never half a list.
+Inside `fundrisk.publish.background.background_workbooks()` a workbook may be written by a helper
+process while the caller queries the next list.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import xlsxwriter
 
 from fundrisk.atomic import atomic_path
 from fundrisk.errors import BadInput
+from fundrisk.publish import background
 
 log = logging.getLogger(__name__)
 SUFFIXES = (".csv", ".xlsx")
@@ -39,7 +42,8 @@ class Sheet:
     """One worksheet: a name, a header row and body rows of str / int / float / None.
 
     `filtered_rows` limits the autofilter to the first rows of the body (a summary table followed by
-    notes); None covers every row.
+    notes); None covers every row. A sheet made `from_frame` keeps the frame (its rows are read when
+    the workbook is written), so it can travel to a worker process.
     """
 
     name: str
@@ -47,11 +51,18 @@ class Sheet:
     rows: Iterable[Sequence[object]]
     widths: dict[int, int] = field(default_factory=dict)
     filtered_rows: int | None = None
+    frame: pl.DataFrame | None = None
 
     @classmethod
     def from_frame(cls, name: str, frame: pl.DataFrame) -> Sheet:
         widths = {i: _width(frame, c) for i, c in enumerate(frame.columns)}
-        return cls(name, list(frame.columns), frame.iter_rows(), widths)
+        return cls(name, list(frame.columns), (), widths, frame=frame)
+
+    def body(self) -> Iterable[Sequence[object]]:
+        return self.frame.iter_rows() if self.frame is not None else self.rows
+
+    def portable(self) -> bool:
+        return self.frame is not None or isinstance(self.rows, list | tuple)
 
 
 def export_format(path: Path) -> str:
@@ -74,10 +85,16 @@ def write_xlsx(sheets: Sequence[Sheet], path: Path) -> int:
     Every sheet gets an autofilter over its header and data, so an analyst can narrow any list in
     Excel or WPS without first selecting the table. Returns how many cells were cut at Excel's limit.
     """
+    if all(spec.portable() for spec in sheets) and background.submit(sheets, Path(path)):
+        return 0  # the helper writes it (and logs what it cut)
+    return _write_file(sheets, Path(path))
+
+
+def _write_file(sheets: Sequence[Sheet], path: Path) -> int:
     with atomic_path(path) as temp:
         cut = _write_book(sheets, temp)
     if cut:
-        log.warning("%s: %d cells over %d characters cut with a marker", Path(path).name, cut, CELL_CHARS)
+        log.warning("%s: %d cells over %d characters cut with a marker", path.name, cut, CELL_CHARS)
     return cut
 
 
@@ -93,7 +110,7 @@ def _write_book(sheets: Sequence[Sheet], path: Path) -> int:
                 sheet.set_column(j, j, spec.widths.get(j, max(10, 2 * len(title) + 2)))
             sheet.freeze_panes(1, 0)
             last = 0
-            for i, row in enumerate(spec.rows, start=1):
+            for i, row in enumerate(spec.body(), start=1):
                 last = i
                 for j, value in enumerate(row):
                     cut += write_cell(sheet, i, j, value)
