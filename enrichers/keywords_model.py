@@ -158,8 +158,8 @@ def _batch_logits(texts: pl.Series, weights: np.ndarray, seen: Seen) -> tuple[np
     # scikit-learn's char analyzer: lower case, then runs of two or more white-space characters → one space.
     cleaned = texts.fill_null("").str.to_lowercase().str.replace_all(r"\s\s+", " ")
     lengths = cleaned.str.len_chars().to_numpy().astype(np.int64)
-    points = np.frombuffer("".join(cleaned.to_list()).encode("utf-32-le"), dtype=np.uint32)
-    points = points.astype(np.int64) + 1  # 0 never stands for a character
+    raw = np.frombuffer("".join(cleaned.to_list()).encode("utf-32-le"), dtype=np.uint32)
+    points = raw.astype(np.int64) + 1  # 0 never stands for a character
     doc_of = np.repeat(np.arange(lengths.size), lengths)
     end_of = np.cumsum(lengths)[doc_of]  # where each position's text ends
     at = np.arange(points.size)

@@ -123,6 +123,31 @@ def start_local_api() -> str | None:
     return url
 
 
+def sweep_orphans() -> list[int]:
+    """Stop ephemeral Prefect servers left by a fundrisk process that no longer exists; their pids."""
+    try:
+        import psutil
+    except ImportError:  # pragma: no cover - psutil is a dependency
+        return []
+    stopped: list[int] = []
+    for proc in psutil.process_iter(["pid", "cmdline"]):
+        try:
+            if SERVER_MARK not in " ".join(proc.info["cmdline"] or []):
+                continue
+            owner = proc.environ().get(OWNER_ENV)
+            if not owner or _owner_tag(int(owner.split("@")[0])) == owner:
+                continue  # not ours, or its owner is still running
+            proc.terminate()
+            try:
+                proc.wait(timeout=5)
+            except psutil.TimeoutExpired:
+                proc.kill()
+            stopped.append(proc.pid)
+        except (psutil.Error, ValueError, OSError):
+            continue
+    return stopped
+
+
 def wait_until_ready(url: str | None, timeout: float = 180.0) -> None:
     """Block until the server of start_local_api answers /health (no-op for None)."""
     if url is None:

@@ -41,7 +41,7 @@ from enrichers.registry.base import (
     Subject,
 )
 from enrichers.registry.config import RegistryConfig
-from enrichers.registry.model import LISTS, empty_record, typed_record
+from enrichers.registry.model import LISTS, empty_record
 
 
 def snapshot_lines(path: Path, usccs: list[str] | None, names: list[str] | None) -> pl.DataFrame:
@@ -155,7 +155,8 @@ class Snapshot(RegistryProvider):
             return LookupResult(subject, FAILED, detail="快照中该企业的记录无法解析，已跳过")
         if not isinstance(found, dict):
             return LookupResult(subject, NOT_FOUND, detail="快照中无此企业")
-        return LookupResult(subject, FETCHED, typed_record(self.normalise(subject, {"snapshot": found})))
+        # Typed once, with every other answer, when the run's outcome is built (lookup.Lookups.outcome).
+        return LookupResult(subject, FETCHED, self.normalise(subject, {"snapshot": found}))
 
     def normalise(self, subject: Subject, payloads: dict[str, Any]) -> dict[str, Any]:
         found = payloads["snapshot"]
