@@ -296,6 +296,21 @@ def test_warning_list(db: duckdb.DuckDBPyConnection, folder: Path) -> None:
 
 
 @pytest.mark.slow
+def test_tied_subjects_keep_one_order_whatever_the_storage_order(folder: Path) -> None:
+    """Equal yield and score: the lists order by the subject, so two runs over the same data agree line
+    by line (before, ties came out in whatever order DuckDB returned them)."""
+    tied = [(U1, "高风险", 70.0), (U2, "高风险", 70.0), (U5, "高风险", 70.0)]
+    lists = []
+    for order in (tied, tied[::-1]):
+        con = connect(":memory:")
+        ingest(con, folder, "registrations")
+        score(con, "r1", order)
+        export(con, "warning-list", folder / "warn.csv")
+        lists.append([r["统一社会信用代码"] for r in csv_rows(folder / "warn.csv")])
+        con.close()
+    assert lists[0] == lists[1] == [U1, U2, ""]  # U5 is not registered: no code to show
+
+
 def test_bad_input(db: duckdb.DuckDBPyConnection, folder: Path) -> None:
     with pytest.raises(BadInput, match="风险评分"):
         export(db, "warning-list", folder / "w.csv")

@@ -72,8 +72,11 @@ def scored_subjects(
     for column in FEATURE_COLUMNS:  # a warehouse without some stage still exports
         if column not in frame.columns:
             frame = frame.with_columns(pl.lit(None).alias(column))
+    # Ties broken by the subject, so two runs over the same data list rows in the same order.
     return _derive(con, frame).sort(
-        ["expected_yield", "score"], descending=True, nulls_last=True, maintain_order=True
+        ["expected_yield", "score", "subject_kind", "subject_id"],
+        descending=[True, True, False, False],
+        nulls_last=True,
     )
 
 

@@ -67,11 +67,11 @@ WITH sources AS (
     SELECT 'lead', lead_id, source_kind, source_id FROM lead_members
 ), channels AS (
     SELECT s.subject_kind, s.subject_id,
-        string_agg(DISTINCT coalesce(nullif(c.channel, ''), '其他'), '、') AS channels
+        string_agg(DISTINCT coalesce(nullif(c.channel, ''), '其他'), '、' ORDER BY coalesce(nullif(c.channel, ''), '其他')) AS channels
     FROM sources s JOIN clues c ON s.source_kind = 'clue' AND c.clue_id = s.source_id
     GROUP BY ALL
 ), terms AS (
-    SELECT subject_kind, subject_id, string_agg(DISTINCT term, '、') AS terms
+    SELECT subject_kind, subject_id, string_agg(DISTINCT term, '、' ORDER BY term) AS terms
     FROM keyword_hits WHERE term IS NOT NULL GROUP BY ALL
 ), inspected AS (
     SELECT 'registration' AS subject_kind, uscc AS subject_id, conclusion FROM ({latest_inspections()})

@@ -32,7 +32,7 @@ WITH {_SOURCES}, factor AS (
 ), clues_of AS (
     SELECT s.subject_kind, s.subject_id,
         count(DISTINCT nullif(trim(c.reporter_name), '')) AS reporters,
-        string_agg(DISTINCT nullif(g.stability_terms, ''), '、') AS clue_terms
+        string_agg(DISTINCT nullif(g.stability_terms, ''), '、' ORDER BY nullif(g.stability_terms, '')) AS clue_terms
     FROM sources s JOIN clues c ON s.source_kind = 'clue' AND c.clue_id = s.source_id
     LEFT JOIN clue_signals g ON g.clue_id = c.clue_id
     GROUP BY ALL
@@ -46,7 +46,7 @@ LEFT JOIN surveys_of v USING (subject_kind, subject_id)
 """  # noqa: S608 — constant text; the surveys part is one of two constants below, values are parameters
 
 _WITH_SURVEYS = """
-    SELECT subject_kind, subject_id, string_agg(DISTINCT found, '；') AS survey_found FROM (
+    SELECT subject_kind, subject_id, string_agg(DISTINCT found, '；' ORDER BY found) AS survey_found FROM (
         SELECT s.subject_kind, s.subject_id, v.found
         FROM sources s JOIN surveys v ON s.source_kind = 'survey' AND v.survey_id = s.source_id
         UNION
