@@ -55,6 +55,10 @@ def sources(frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
         "uscc",
         pl.lit(None, pl.Utf8).alias("address"),
         pl.lit(None, pl.Utf8).alias("town"),
+        pl.lit(None, pl.Utf8).alias("grid"),
+        pl.col("holder_id")
+        if "holder_id" in frames["alerts"].columns
+        else pl.lit(None, pl.Utf8).alias("holder_id"),
     )
     clues = frames["clues"].select(
         pl.lit("clue").alias("source_kind"),
@@ -63,6 +67,8 @@ def sources(frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
         pl.col("subject_uscc").alias("uscc"),
         pl.col("subject_address").alias("address"),
         "town",
+        "grid",
+        pl.lit(None, pl.Utf8).alias("holder_id"),
     )
     return pl.concat([upsample(alerts, PER_KIND, 1), upsample(clues, PER_KIND, 2)]).cast(SOURCE_SCHEMA)  # type: ignore[arg-type]
 
