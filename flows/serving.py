@@ -19,15 +19,13 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from fundrisk.errors import FundriskError
+from fundrisk.prefect_lifecycle import free_port, healthy, stop_process, wait_healthy
 
 # Where `prefect server start` listens and the README's UI link points (Prefect's own setting moves it).
 DEFAULT_PORT = int(os.environ.get("PREFECT_SERVER_API_PORT") or 4200)
@@ -37,13 +35,6 @@ STARTUP_SECONDS = 180.0
 
 def say(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
-
-
-def _healthy(api: str, timeout: float = 1.0) -> bool:
-    try:
-        return httpx.get(f"{api}/health", timeout=timeout).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 def _port_free(port: int) -> bool:
@@ -56,17 +47,11 @@ def _port_free(port: int) -> bool:
     return True
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class LocalServer:
     """`prefect server start` on 127.0.0.1 in its own session, stopped by stop() (idempotent)."""
 
     def __init__(self, home: Path) -> None:
-        self.port = DEFAULT_PORT if _port_free(DEFAULT_PORT) else _free_port()
+        self.port = DEFAULT_PORT if _port_free(DEFAULT_PORT) else free_port()
         self.api = f"http://127.0.0.1:{self.port}/api"
         self.log = home / "fundrisk-serve-server.log"
         self.process: subprocess.Popen[bytes] | None = None
@@ -83,28 +68,16 @@ class LocalServer:
                 start_new_session=True,  # the terminal's Ctrl-C goes to serve, not to its API
                 env={**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false"},
             )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise FundriskError(
-                    f"Prefect 本地服务启动失败（退出码 {self.process.returncode}），详见 {self.log}"
-                )
-            if _healthy(self.api):
-                return
-            time.sleep(0.5)
-        self.stop()
-        raise FundriskError(f"Prefect 本地服务 {timeout:.0f} 秒内未能启动，详见 {self.log}")
+        try:
+            wait_healthy(self.api, self.process, timeout, detail=f"，详见 {self.log}")
+        except FundriskError:
+            self.stop()
+            raise
 
     def stop(self, wait: float = 3.0) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout=wait)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        if process is not None:
+            stop_process(process, wait)
 
 
 @contextmanager
@@ -112,14 +85,14 @@ def prefect_api(home: Path) -> Iterator[tuple[str, LocalServer | None]]:
     """The API to serve against: PREFECT_API_URL, a server already on :4200, or one started here."""
     given = os.environ.get("PREFECT_API_URL")
     if given:
-        if not _healthy(given, timeout=5.0):
+        if not healthy(given, timeout=5.0):
             raise FundriskError(
                 f"无法连接 PREFECT_API_URL 指向的 Prefect 服务（{given}），请先启动它或取消设置 PREFECT_API_URL"
             )
         yield given, None
         return
     running = f"http://127.0.0.1:{DEFAULT_PORT}/api"
-    if _healthy(running, timeout=0.5):
+    if healthy(running, timeout=0.5):
         yield running, None
         return
     server = LocalServer(home)

@@ -31,6 +31,8 @@ import urllib.request
 from pathlib import Path
 from types import FrameType
 
+from fundrisk.errors import FundriskError
+
 OWNER_ENV = "FUNDRISK_PREFECT_OWNER"
 SERVER_MARK = "prefect.server.api.server:create_app"
 _installed = False
@@ -83,21 +85,50 @@ def stop_servers() -> None:
             server.stop()
 
 
+def stop_process(process: subprocess.Popen[bytes], wait: float = 5.0) -> None:
+    """Terminate a server process, kill it when it is not gone within `wait` seconds, and reap it."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=wait)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def _stop_started() -> None:
     while _started:
-        proc = _started.pop()
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(_started.pop())
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def healthy(api: str, timeout: float = 1.0) -> bool:
+    """Whether the Prefect API at `api` answers GET /health with 200 (a loopback check, not the network)."""
+    try:
+        with urllib.request.urlopen(f"{api}/health", timeout=timeout) as answer:  # noqa: S310
+            return bool(answer.status == 200)
+    except OSError:  # not listening yet, refused, timed out (urllib's errors are OSErrors)
+        return False
+
+
+def wait_healthy(api: str, process: subprocess.Popen[bytes], timeout: float, detail: str = "") -> None:
+    """Block until the server `process` answers at `api`; FundriskError (one Chinese line, `detail`
+    appended) when it exits first or is not up within `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise FundriskError(f"Prefect 本地服务启动失败（退出码 {process.returncode}）{detail}")
+        if healthy(api):
+            return
+        time.sleep(0.1)
+    raise FundriskError(f"Prefect 本地服务 {timeout:.0f} 秒内未能启动{detail}")
 
 
 def start_local_api() -> str | None:
@@ -107,20 +138,26 @@ def start_local_api() -> str | None:
     spec = importlib.util.find_spec("prefect")
     if os.environ.get("PREFECT_API_URL") or "prefect" in sys.modules or spec is None or not spec.origin:
         return None
-    port = _free_port()
+    install()  # the server inherits our owner tag (orphan sweep); our exit hook runs after prefect's
     env = {
         **os.environ,
         "PREFECT_UI_ENABLED": "0",
         "PREFECT__SERVER_EPHEMERAL": "1",
         "PREFECT__SERVER_FINAL": "1",
     }
+    port = free_port()
     args = ["--factory", SERVER_MARK, "--host", "127.0.0.1", "--port", str(port), "--log-level", "error"]
     app_dir = str(Path(spec.origin).parent.parent)  # what Prefect passes (prefect.__module_path__.parent)
     cmd = [sys.executable, "-m", "uvicorn", "--app-dir", app_dir, *args, "--lifespan", "on"]
     _started.append(subprocess.Popen(cmd, env=env))
-    atexit.register(_stop_started)  # before prefect's own hooks, so it runs after them (logs are flushed)
     os.environ["PREFECT_API_URL"] = url = f"http://127.0.0.1:{port}/api"
     return url
+
+
+def wait_until_ready(url: str | None, timeout: float = 180.0) -> None:
+    """Block until the server of start_local_api answers /health (no-op for None)."""
+    if url is not None and _started:
+        wait_healthy(url, _started[-1], timeout)
 
 
 def sweep_orphans() -> list[int]:
@@ -146,19 +183,3 @@ def sweep_orphans() -> list[int]:
         except (psutil.Error, ValueError, OSError):
             continue
     return stopped
-
-
-def wait_until_ready(url: str | None, timeout: float = 180.0) -> None:
-    """Block until the server of start_local_api answers /health (no-op for None)."""
-    if url is None:
-        return
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if _started and _started[-1].poll() is not None:
-            raise RuntimeError(f"Prefect 本地服务未能启动（退出码 {_started[-1].returncode}）")
-        health = f"{url}/health"  # loopback only; not listening yet is an OSError (urllib's errors are)
-        with contextlib.suppress(OSError), urllib.request.urlopen(health, timeout=2) as answer:  # noqa: S310
-            if answer.status == 200:
-                return
-        time.sleep(0.1)
-    raise RuntimeError(f"Prefect 本地服务在 {timeout:.0f} 秒内未就绪")
