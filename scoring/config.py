@@ -11,15 +11,17 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from scoring.departments import DepartmentRule, parse_rules
 
 HERE = Path(__file__).resolve().parent
 WEIGHTS_FILE = HERE / "weights.toml"
+T = TypeVar("T")
 TIERS_FILE = HERE / "tiers.toml"
 LEGAL_FILE = HERE / "legal.toml"
 
@@ -232,15 +234,19 @@ def _legal_of(raw: dict[str, Any]) -> Legal:
     )
 
 
-@lru_cache(maxsize=8)
-def _legal_cached(path: Path, mtime_ns: int) -> Legal:
-    return _legal_of(_read(path))
+@lru_cache(maxsize=16)
+def _parsed_cached(path: Path, mtime_ns: int, parse: Callable[[dict[str, Any]], T]) -> T:
+    return parse(_read(path))
+
+
+def _parsed(path: Path, parse: Callable[[dict[str, Any]], T]) -> T:
+    """`parse` of a TOML file, read again only when the file changes (cached per file version)."""
+    return _parsed_cached(path, path.stat().st_mtime_ns, parse)
 
 
 def legal(path: Path | None = None) -> Legal:
     """The thresholds of the law (legal.toml; default the file shipped beside this module)."""
-    target = path or LEGAL_FILE
-    return _legal_cached(target, target.stat().st_mtime_ns)
+    return _parsed(path or LEGAL_FILE, _legal_of)
 
 
 def _tiers_of(raw: dict[str, Any]) -> tuple[Tier, ...]:
@@ -270,15 +276,9 @@ def _scale_of(raw: dict[str, Any]) -> TierScale:
     return scale
 
 
-@lru_cache(maxsize=8)
-def _scale_cached(path: Path, mtime_ns: int) -> TierScale:
-    return _scale_of(_read(path))
-
-
 def tier_scale(path: Path | None = None) -> TierScale:
     """The tier names of tiers.toml (default: `TIERS_FILE`, read when called), cached per file version."""
-    target = path or TIERS_FILE
-    return _scale_cached(target, target.stat().st_mtime_ns)
+    return _parsed(path or TIERS_FILE, _scale_of)
 
 
 def _anchor(values: Any, law: Legal, what: str) -> tuple[float, float, float]:
