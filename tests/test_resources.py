@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+import os
+
 import polars as pl
 import pytest
 
 from fundrisk.errors import BadInput
 from fundrisk.ingest import ingest_file
+from fundrisk.publish.background import background_workbooks
 from fundrisk.publish.writers import Sheet, write_csv, write_xlsx
 from fundrisk.settings import DEFAULT_MEMORY_SHARE, Settings, machine_memory, parse_size
 from fundrisk.sources.readers import read_table, sha256_file
@@ -107,3 +111,25 @@ def test_an_export_that_fails_midway_keeps_the_previous_file(tmp_path):
     write_csv(pl.DataFrame({"主体名称": ["甲公司"]}), csv)
     assert csv.read_text(encoding="utf-8-sig").splitlines() == ["主体名称", "甲公司"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["名单.csv", "名单.xlsx"]
+
+
+@pytest.mark.slow  # a helper process
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="background workbooks need a second core")
+def test_a_background_workbook_lands_whole_and_its_warnings_reach_the_caller(tmp_path, caplog):
+    """The first book goes to the helper process, the second (helper busy) is written here; both land,
+    and the helper's warning about a cut cell is logged by the caller, not lost with its stderr."""
+    from openpyxl import load_workbook
+
+    long_text = "乙" * 40_000
+    first, second = tmp_path / "一.xlsx", tmp_path / "二.xlsx"
+    with caplog.at_level(logging.WARNING), background_workbooks():
+        write_xlsx([Sheet.from_frame("名单", pl.DataFrame({"主体名称": ["甲公司", long_text]}))], first)
+        write_xlsx([Sheet("名单", ["主体名称"], [["丙公司"]])], second)
+    cells = [r[0] for r in load_workbook(first, read_only=True)["名单"].iter_rows(values_only=True)]
+    assert cells[:2] == ["主体名称", "甲公司"] and cells[2].endswith("（已截断，共40000字）")
+    assert [r[0] for r in load_workbook(second, read_only=True)["名单"].iter_rows(values_only=True)] == [
+        "主体名称",
+        "丙公司",
+    ]
+    assert any("cells over" in r.getMessage() and "一.xlsx" in r.getMessage() for r in caplog.records)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["一.xlsx", "二.xlsx"]

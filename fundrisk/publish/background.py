@@ -11,6 +11,7 @@ subprocess rather than multiprocessing: nothing of the caller's own main module 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import pickle
 import subprocess
@@ -21,6 +22,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -71,9 +74,11 @@ def submit(sheets: Sequence[Any], target: Path) -> bool:
 def _finish(job: _Job) -> None:
     _, errors = job.process.communicate()
     job.sheets.unlink(missing_ok=True)
+    lines = errors.decode("utf-8", "replace").strip().splitlines()
     if job.process.returncode != 0:
-        last = errors.decode("utf-8", "replace").strip().splitlines()[-1:] or ["无错误信息"]
-        raise OSError(f"导出文件「{job.target.name}」写入失败（{last[0]}）")
+        raise OSError(f"导出文件「{job.target.name}」写入失败（{(lines or ['无错误信息'])[-1]}）")
+    for line in lines:  # the writer's own warnings (cells cut at Excel's limit), as if written here
+        log.warning("%s", line)
 
 
 def _main(sheets_file: str, target: str) -> None:
