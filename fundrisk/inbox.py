@@ -9,7 +9,6 @@ get one Chinese warning line; the caller prints them and carries on (they are no
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,18 +16,14 @@ from fundrisk.errors import BadInput
 from fundrisk.evidence import EVIDENCE_FOLDERS
 from fundrisk.sources.readers import OLD_EXCEL, SUPPORTED
 from fundrisk.sources.spec import (
+    KIND_ORDER,
     KINDS,
     NOT_INPUT_FOLDERS,
-    SPEC_FILE,
     kind_key,
     nearest_kind_name,
     resolve_kind,
 )
 
-# The ingest order is kinds.toml's [inbox] order (reference data first); unlisted kinds come after it.
-KIND_ORDER: tuple[str, ...] = tuple(tomllib.loads(SPEC_FILE.read_text(encoding="utf-8"))["inbox"]["order"])
-if set(KIND_ORDER) - set(KINDS):
-    raise ValueError(f"kinds.toml [inbox] order names unknown kinds: {sorted(set(KIND_ORDER) - set(KINDS))}")
 OTHER_FOLDERS = {kind_key(name) for name in (*EVIDENCE_FOLDERS, *NOT_INPUT_FOLDERS)}
 
 

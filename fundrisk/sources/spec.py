@@ -111,6 +111,10 @@ SCHEMA_VERSION, KINDS, _INBOX = _load()
 # kind_key(name) → canonical kind, for every name of every kind.
 KIND_NAMES = {kind_key(name): spec.kind for spec in KINDS.values() for name in spec.kind_names}
 NOT_INPUT_FOLDERS = tuple(_INBOX.get("not_inputs", ()))  # inbox folders that are no kind and no mistake
+# The ingest order, [inbox] order (reference data first); kinds it does not list are ingested after these.
+KIND_ORDER: tuple[str, ...] = tuple(_INBOX.get("order", ()))
+if set(KIND_ORDER) - set(KINDS):
+    raise ValueError(f"kinds.toml [inbox] order names unknown kinds: {sorted(set(KIND_ORDER) - set(KINDS))}")
 
 
 def kinds_help() -> str:
