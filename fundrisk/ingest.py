@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -85,21 +86,35 @@ def _store(
 ) -> tuple[tuple[int, int, int, int, int], tuple[str, ...]]:
     """Validate and write every batch in one transaction.
 
-    Returns (read, loaded, quarantined, updated, restated) and the readers' notes.
+    A batch is written on a helper thread while the next one is read and validated: DuckDB's insert
+    and polars' validation both release the GIL, so the two cores overlap instead of taking turns.
+    Only that thread touches the connection while a write is pending, and every write has finished
+    before the transaction commits or rolls back. Returns (read, loaded, quarantined, updated,
+    restated) and the readers' notes.
     """
     read = loaded = rejected = updated = unchanged = 0
     notes: tuple[str, ...] = ()
     seen = pl.DataFrame(schema={"record_key": pl.Utf8, "line": pl.Int64})
-    with transaction(con):
-        for raw in batches:
-            result = validate(raw, spec, record.source_file, seen)
-            rows, ok, bad = raw.rows_read, result.loaded.height, result.quarantine.height
-            if ok + bad != rows:  # the invariant the analysts rely on; never silently break it
-                raise AssertionError(f"row count mismatch in {record.source_file}: {ok}+{bad}!={rows}")
-            changed, restated = write_batch(con, spec, result.loaded, result.quarantine, record)
-            read, loaded, rejected = read + rows, loaded + ok, rejected + bad
-            updated, unchanged = updated + changed, unchanged + restated
-            seen = pl.concat([seen, result.loaded.select("record_key", "line")])
-            notes = (*notes, *(note for note in raw.notes if note not in notes))
+    pending: Future[tuple[int, int]] | None = None
+    with transaction(con), ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-write") as writer:
+        try:
+            for raw in batches:
+                result = validate(raw, spec, record.source_file, seen)
+                rows, ok, bad = raw.rows_read, result.loaded.height, result.quarantine.height
+                if ok + bad != rows:  # the invariant the analysts rely on; never silently break it
+                    raise AssertionError(f"row count mismatch in {record.source_file}: {ok}+{bad}!={rows}")
+                if pending is not None:
+                    changed, restated = pending.result()
+                    updated, unchanged = updated + changed, unchanged + restated
+                pending = writer.submit(write_batch, con, spec, result.loaded, result.quarantine, record)
+                read, loaded, rejected = read + rows, loaded + ok, rejected + bad
+                seen = pl.concat([seen, result.loaded.select("record_key", "line")])
+                notes = (*notes, *(note for note in raw.notes if note not in notes))
+            if pending is not None:
+                changed, restated = pending.result()
+                updated, unchanged = updated + changed, unchanged + restated
+        finally:
+            if pending is not None:  # a failure above: let the write end before the rollback
+                wait([pending])
         record_file(con, record, read, loaded, rejected, updated)
     return (read, loaded, rejected, updated, unchanged), notes
