@@ -9,6 +9,7 @@ goes to review instead of being guessed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import polars as pl
@@ -23,6 +24,7 @@ EXACT_MARGIN = 0.025  # an exact name or core only has to beat a look-alike by a
 REVIEW_FLOOR = 0.60  # below this a candidate is not worth an analyst's time
 RARE_BIGRAM_MAX_DF = 40  # bigrams more common than this in registrations do not block
 MAX_CANDIDATES = 40  # per source record, from the bigram block
+SLICE_ROWS = 500_000  # registrations exploded to keys at a time
 BLOCK_CAP = 30  # a blocking key shared by more registrations than this is not used
 GRID_LIFT = 0.04  # same 网格 as the clue: a small lift; another grid of the same town: a small penalty
 FUZZY_CAP = 0.95  # a fuzzy match never outranks an exact one
@@ -186,11 +188,9 @@ def _evidence_pairs(src: pl.DataFrame, reg: pl.DataFrame) -> pl.DataFrame:
     src_keys = _masked_keys(src, "sid")
     # Only keys some source record has can match; a key keeps all its registrations, so the block
     # sizes _small_blocks counts are the same as over all keys (and a million-row window is saved).
-    reg_keys = (
-        _masked_keys_lazy(reg, "uscc")
-        .drop("length")
-        .join(src_keys.lazy().select("masked"), on="masked", how="semi")
-        .collect(engine="streaming")
+    wanted = src_keys.lazy().select("masked")
+    reg_keys = _by_slices(
+        reg, lambda part: _masked_keys_lazy(part, "uscc").drop("length").join(wanted, on="masked", how="semi")
     )
     typo = (
         src_keys.join(_small_blocks(reg_keys, "masked"), on="masked")
@@ -219,10 +219,16 @@ def _premise_pairs(src: pl.DataFrame, reg: pl.DataFrame) -> pl.DataFrame:
     return _unique_pairs(surveys, reg.drop_nulls("r_addr"), "s_addr", "r_addr", "address")
 
 
-def _bigrams(frame: pl.DataFrame, id_col: str, only: pl.DataFrame | None = None) -> pl.DataFrame:
-    """id_col, bigram: the distinct character bigrams of each core (only those in `only`, if given)."""
+def _by_slices(frame: pl.DataFrame, build: Callable[[pl.DataFrame], pl.LazyFrame]) -> pl.DataFrame:
+    """``build`` applied to SLICE_ROWS rows at a time and concatenated: a province's registrations explode
+    to tens of millions of keys, and a slice bounds what the explode holds before its filter."""
+    parts = [build(frame.slice(start, SLICE_ROWS)) for start in range(0, max(frame.height, 1), SLICE_ROWS)]
+    return pl.concat(part.collect(engine="streaming") for part in parts)
+
+
+def _bigrams_lazy(frame: pl.DataFrame, id_col: str) -> pl.LazyFrame:
     text = pl.col("core")
-    grams = (
+    return (
         frame.lazy()
         .select(id_col, "core")
         .filter(text.str.len_chars() >= 2)
@@ -230,9 +236,19 @@ def _bigrams(frame: pl.DataFrame, id_col: str, only: pl.DataFrame | None = None)
         .explode("pos")
         .select(id_col, text.str.slice(pl.col("pos"), 2).alias("bigram"))
     )
-    if only is not None:  # streamed: only the kept bigrams of a province's names are ever held
-        grams = grams.join(only.lazy(), on="bigram", how="semi")
-    return grams.unique().collect(engine="streaming")
+
+
+def _bigrams(frame: pl.DataFrame, id_col: str, only: pl.DataFrame | None = None) -> pl.DataFrame:
+    """id_col, bigram: the distinct character bigrams of each core (only those in `only`, if given)."""
+    grams = _bigrams_lazy(frame, id_col)
+    if only is None:
+        return grams.unique().collect(engine="streaming")
+    # Only the kept bigrams of a province's names are ever held, a slice of registrations at a time (a
+    # core's bigrams are all in its own row, so slices never split a unique (id, bigram) pair).
+    kept = only.lazy()
+    return _by_slices(
+        frame, lambda part: _bigrams_lazy(part, id_col).join(kept, on="bigram", how="semi").unique()
+    )
 
 
 def _fuzzy_pairs(src: pl.DataFrame, reg: pl.DataFrame) -> pl.DataFrame:
@@ -247,7 +263,8 @@ def _fuzzy_pairs(src: pl.DataFrame, reg: pl.DataFrame) -> pl.DataFrame:
         .join(reg_grams, on="bigram")
         .group_by("sid", "uscc")
         .len("shared")
-        .sort(["sid", "shared"], descending=[False, True])
+        # uscc breaks ties in shared bigrams: which candidates make the cut is the same every run
+        .sort(["sid", "shared", "uscc"], descending=[False, True, False])
         .group_by("sid", maintain_order=True)
         .head(MAX_CANDIDATES)
         .select("sid", "uscc")
