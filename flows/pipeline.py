@@ -29,6 +29,7 @@ from prefect.runtime import flow_run
 from flows.campaign_tasks import campaign_progress_task
 from flows.steps import STEPS, run_name, step
 from fundrisk import __version__
+from fundrisk.allocator import release_freed_memory
 from fundrisk.errors import BadInput, DatabaseBusy
 from fundrisk.evidence import register_inbox_evidence
 from fundrisk.inbox import InboxFile, discover
@@ -65,7 +66,9 @@ DB_TASK = dict(
 
 def progress(line: str) -> None:
     """One plain line per step on stderr (the analyst sees where a long run is, a test can act on it),
-    and the same line in the run's log, which the Prefect UI shows on the run page."""
+    and the same line in the run's log, which the Prefect UI shows on the run page. The step before
+    has ended: the memory it freed is handed back first, so it does not add to the next step's peak."""
+    release_freed_memory()
     print(f"[{dt.datetime.now():%H:%M:%S}] {line}", file=sys.stderr, flush=True)
     with contextlib.suppress(MissingContextError):  # called outside a flow run
         get_run_logger().info(line)
