@@ -1,15 +1,25 @@
-"""Pure functions: normalised registry records -> polars frames for the registry_* tables and flags."""
+"""Typed registry records -> polars frames for the registry_* tables and registry_flags, whole-column.
+
+Every derived column (is_current, is_fundraising, is_lending, the change category, the related rows,
+the province fallback, the subject id) has its one definition here, used by both look-up paths: vendor
+answers (dicts, typed by model.typed_record, then records.from_records) and the snapshot's column path
+(snapshot_decode), which both end as ``records.TypedRecords``.
+"""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import polars as pl
 
-from enrichers.registry.model import province_of
+from enrichers.registry.columns import province_expr
+from enrichers.registry.flags import FLAG_SCHEMA, KEY_CATEGORIES, flag_frame, max_in_year
+from enrichers.registry.model import typed_record
+from enrichers.registry.records import TypedRecords, from_records
 
-S, D, B, INT = pl.String, pl.Date, pl.Boolean, pl.Int64
+__all__ = ["FLAG_SCHEMA", "KEY_CATEGORIES", "SCHEMAS", "build_frames", "fact_frames", "max_in_year"]
+
+S, D, B = pl.String, pl.Date, pl.Boolean
 SCHEMAS: dict[str, dict[str, Any]] = {
     "registry_basic": {
         "uscc": S,
@@ -76,269 +86,95 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "status": S,
     },
 }
-FLAG_SCHEMA: dict[str, Any] = {
-    "uscc": S,
-    "name": S,
-    "provider": S,
-    "reg_status": S,
-    "home_province": S,
-    "abnormal_count": INT,
-    "abnormal_current": INT,
-    "lawsuit_count": INT,
-    "fundraising_lawsuits": INT,
-    "lending_lawsuits": INT,
-    "lawsuit_reasons": S,
-    "legal_rep_changes_365": INT,
-    "address_changes_365": INT,
-    "name_changes_365": INT,
-    "scope_changes_365": INT,
-    "frequent_changes": B,
-    "branch_count": INT,
-    "investment_count": INT,
-    "related_count": INT,
-    "provinces": S,
-    "province_count": INT,
-    "out_of_province": INT,
-    "reasons": S,
-}
-FUNDRAISING = re.compile("非法吸收公众存款|集资诈骗|组织、领导传销|非法集资")
-LENDING = re.compile("民间借贷")
+FUNDRAISING = "非法吸收公众存款|集资诈骗|组织、领导传销|非法集资"
+LENDING = "民间借贷"
 CATEGORIES = [  # first match wins
-    ("legal_rep", re.compile("法定代表人|法人代表|负责人|执行事务合伙人")),
-    ("scope", re.compile("经营范围")),
-    ("address", re.compile("住所|地址|经营场所")),
-    ("name", re.compile("名称")),
-    ("capital", re.compile("注册资本|资金数额")),
-    ("shareholder", re.compile("股东|投资人|出资")),
+    ("legal_rep", "法定代表人|法人代表|负责人|执行事务合伙人"),
+    ("scope", "经营范围"),
+    ("address", "住所|地址|经营场所"),
+    ("name", "名称"),
+    ("capital", "注册资本|资金数额"),
+    ("shareholder", "股东|投资人|出资"),
 ]
-KEY_CATEGORIES = ("legal_rep", "address", "name", "scope")
-CATEGORY_LABELS = {"legal_rep": "法定代表人", "address": "住所", "name": "名称", "scope": "经营范围"}
+RELATIONS = (("branches", "分支机构", "branch_uscc"), ("investments", "对外投资", "investee_uscc"))
+
+
+def category_expr(item: pl.Expr) -> pl.Expr:
+    """What a change record changed: legal_rep, scope, address, name, capital, shareholder or other."""
+    out: Any = pl
+    for category, pattern in CATEGORIES:
+        out = out.when(item.str.contains(pattern)).then(pl.lit(category))
+    return out.otherwise(pl.lit("other"))
 
 
 def change_category(item: str | None) -> str:
-    """What a change record changed: legal_rep, scope, address, name, capital, shareholder or other."""
-    for category, pattern in CATEGORIES:
-        if item and pattern.search(item):
-            return category
-    return "other"
+    """category_expr for one item (the same definition)."""
+    return str(pl.select(category_expr(pl.lit(item, S))).item())
 
 
-def subject_id(record: dict[str, Any]) -> str:
-    """The key facts are stored under: the subject's uscc, else the registry's, else the name."""
-    basic = record.get("basic") or {}
-    return str(record.get("uscc") or basic.get("uscc") or record.get("name") or "")
-
-
-def _frame(table: str, rows: list[dict[str, Any]]) -> pl.DataFrame:
-    schema = SCHEMAS[table]
-    dates = [c for c, t in schema.items() if t == D]
-    raw = pl.DataFrame(rows, schema={c: (S if t == D else t) for c, t in schema.items()}, orient="row")
-    return raw.with_columns(pl.col(c).str.to_date("%Y-%m-%d", strict=False) for c in dates)
+def subject_id_expr() -> pl.Expr:
+    """The key facts are stored under: the subject's uscc, else the registry's, else the name, else ''."""
+    name = pl.col("name")
+    return pl.coalesce(
+        pl.col("uscc"), pl.col("basic").struct.field("uscc"), pl.when(name != "").then(name)
+    ).fill_null("")
 
 
 def fact_frames(records: list[dict[str, Any]], provider: str) -> dict[str, pl.DataFrame]:
-    """One frame per registry_* fact table (registry_flags included) for the given records."""
-    rows: dict[str, list[dict[str, Any]]] = {table: [] for table in SCHEMAS}
-    for record in records:
-        uid = subject_id(record)
-        basic = record.get("basic")
-        if basic:
-            rows["registry_basic"].append(
-                {**{k: basic.get(k) for k in SCHEMAS["registry_basic"]}, "uscc": uid, "provider": provider}
-            )
-        for a in record.get("abnormal") or []:
-            rows["registry_abnormal"].append({**a, "uscc": uid, "is_current": not a.get("removed_on")})
-        for law in record.get("lawsuits") or []:
-            about = f"{law.get('case_reason') or ''} {law.get('title') or ''}"
-            rows["registry_lawsuits"].append(
-                {
-                    **law,
-                    "uscc": uid,
-                    "is_fundraising": bool(FUNDRAISING.search(about)),
-                    "is_lending": bool(LENDING.search(about)),
-                }
-            )
-        for rel, table, code in (
-            ("分支机构", "registry_branches", "branch_uscc"),
-            ("对外投资", "registry_investments", "investee_uscc"),
-        ):
-            for item in record.get("branches" if rel == "分支机构" else "investments") or []:
-                province = item.get("province") or province_of(item.get("uscc"), None, item.get("name"))
-                rows[table].append({**item, "uscc": uid, code: item.get("uscc"), "province": province})
-                rows["registry_related"].append(
-                    {
-                        "uscc": uid,
-                        "related_name": item.get("name"),
-                        "related_uscc": item.get("uscc"),
-                        "relation": rel,
-                        "province": province,
-                        "status": item.get("status"),
-                    }
-                )
-        for change in record.get("changes") or []:
-            rows["registry_changes"].append(
-                {**change, "uscc": uid, "category": change_category(change.get("item"))}
-            )
+    """One frame per registry_* fact table (registry_flags included) for these records (typed here)."""
+    return build_frames(from_records([typed_record(r) for r in records]), provider)
+
+
+def _items(typed: TypedRecords, key: str, ids: pl.DataFrame) -> pl.DataFrame:
+    """One list's items with the record's subject id as ``uscc`` (the item's own uscc renamed first)."""
+    frame = typed.items[key].rename({"uscc": "item_uscc"}, strict=False)
+    return frame.join(ids, on="idx", how="left").sort("idx", "pos", maintain_order=True)
+
+
+def build_frames(typed: TypedRecords, provider: str) -> dict[str, pl.DataFrame]:
+    """The fact frames and registry_flags of typed records, in record order (items in list order)."""
+    heads = typed.heads.with_columns(subject_id_expr().alias("sid"))
+    ids = heads.select("idx", pl.col("sid").alias("uscc"))
+    basic = heads.filter(pl.col("basic").is_not_null()).select(
+        pl.col("sid").alias("uscc"),
+        pl.col("basic").struct.unnest().name.prefix("b_"),
+        pl.lit(provider, S).alias("provider"),
+    )
     frames = {
-        table: _frame(table, [{c: r.get(c) for c in SCHEMAS[table]} for r in rs])
-        for table, rs in rows.items()
+        "registry_basic": basic.select(
+            pl.col(f"b_{c}" if c not in ("uscc", "provider") else c).alias(c)
+            for c in SCHEMAS["registry_basic"]
+        ),
+        "registry_abnormal": _items(typed, "abnormal", ids).with_columns(
+            pl.col("removed_on").is_null().alias("is_current")
+        ),
+        "registry_lawsuits": _lawsuits(_items(typed, "lawsuits", ids)),
+        "registry_changes": _items(typed, "changes", ids).with_columns(
+            category_expr(pl.col("item")).alias("category")
+        ),
     }
-    frames["registry_flags"] = flag_frame(records, frames, provider)
-    return frames
-
-
-def max_in_year(changes: pl.DataFrame) -> pl.DataFrame:
-    """Per (uscc, category): the most changes that fall within any 365-day window."""
-    dated = changes.filter(pl.col("changed_on").is_not_null()).select("uscc", "category", "changed_on")
-    pairs = dated.join(dated, on=["uscc", "category"], suffix="_b").filter(
-        (pl.col("changed_on_b") >= pl.col("changed_on"))
-        & (pl.col("changed_on_b") < pl.col("changed_on") + pl.duration(days=365))
-    )
-    per_start = pairs.group_by("uscc", "category", "changed_on").agg(pl.len().alias("n"))
-    return per_start.group_by("uscc", "category").agg(pl.col("n").max().cast(INT))
-
-
-def flag_frame(records: list[dict[str, Any]], frames: dict[str, pl.DataFrame], provider: str) -> pl.DataFrame:
-    """One row per record with the derived red flags and their Chinese reason lines (whole-column)."""
-    heads = []
-    for record in records:
-        uid = subject_id(record)
-        basic = record.get("basic") or {}
-        home = basic.get("province") or province_of(
-            uid if len(uid) == 18 else None, None, basic.get("address")
+    related: list[pl.DataFrame] = []
+    for key, relation, code in RELATIONS:
+        items = _items(typed, key, ids).with_columns(
+            pl.col("item_uscc").alias(code),
+            pl.coalesce("province", province_expr(pl.col("item_uscc"), pl.col("name"))).alias("province"),
         )
-        heads.append(
-            (uid, basic.get("name") or record.get("name"), basic.get("status"), home or None,
-             record.get("abnormal_total") or 0, record.get("lawsuit_total") or 0)
-        )  # fmt: skip
-    base = pl.DataFrame(
-        heads,
-        schema={
-            "uscc": S,
-            "name": S,
-            "reg_status": S,
-            "home_province": S,
-            "abnormal_total": INT,
-            "lawsuit_total": INT,
-        },
-        orient="row",
-    ).with_columns(pl.lit(provider, S).alias("provider"))
-    flags = base.join(_per_subject(frames, base), on="uscc", how="left", nulls_equal=True).with_columns(
-        pl.max_horizontal("abnormal_n", "abnormal_total").alias("abnormal_count"),
-        pl.max_horizontal("lawsuit_n", "lawsuit_total").alias("lawsuit_count"),
-    )
-    flags = flags.with_columns(
-        pl.any_horizontal(pl.col(f"{c}_changes_365") >= 2 for c in KEY_CATEGORIES).alias("frequent_changes")
-    )
-    return flags.with_columns(_reasons_expr().alias("reasons")).select(
-        pl.col(c).cast(t) for c, t in FLAG_SCHEMA.items()
-    )
-
-
-def _per_subject(frames: dict[str, pl.DataFrame], base: pl.DataFrame) -> pl.DataFrame:
-    """Counts per uscc from the split tables, zero where a subject has no rows."""
-    keys = base.select("uscc", "home_province").unique("uscc", keep="first", maintain_order=True)
-    laws = (
-        frames["registry_lawsuits"]
-        .group_by("uscc", maintain_order=True)
-        .agg(
-            pl.len().alias("lawsuit_n"),
-            pl.col("is_fundraising").sum().alias("fundraising_lawsuits"),
-            pl.col("is_lending").sum().alias("lending_lawsuits"),
-            pl.col("case_reason")
-            .filter(pl.col("case_reason") != "")
-            .unique(maintain_order=True)
-            .alias("reasons_seen"),
-        )
-    )
-    abnormal = (
-        frames["registry_abnormal"]
-        .group_by("uscc")
-        .agg(pl.len().alias("abnormal_n"), pl.col("is_current").sum().alias("abnormal_current"))
-    )
-    home = pl.col("home_province")
-    related = (
-        frames["registry_related"]
-        .join(keys, on="uscc", how="left")
-        .group_by("uscc")
-        .agg(
-            pl.len().alias("related_count"),
-            pl.col("province").filter(pl.col("province") != "").unique().alias("related_provinces"),
-            ((pl.col("province") != "") & (home != "") & (pl.col("province") != home))
-            .sum()
-            .alias("out_of_province"),
-        )
-    )
-    yearly = (
-        max_in_year(frames["registry_changes"])
-        .filter(pl.col("category").is_in(KEY_CATEGORIES))
-        .with_columns(pl.col("category") + "_changes_365")
-    )
-    changes = keys.select("uscc").join(
-        yearly.pivot("category", index="uscc", values="n") if yearly.height else yearly.select("uscc"),
-        on="uscc",
-        how="left",
-    )
-    counts = [
-        frames["registry_branches"].group_by("uscc").agg(pl.len().alias("branch_count")),
-        frames["registry_investments"].group_by("uscc").agg(pl.len().alias("investment_count")),
-        laws,
-        abnormal,
-        related,
-        changes,
-    ]
-    out = keys
-    for frame in counts:
-        out = out.join(frame, on="uscc", how="left", nulls_equal=True)
-    provinces = (
-        pl.concat_list(pl.col("related_provinces").fill_null([]), pl.concat_list(home))
-        .list.drop_nulls()
-        .list.eval(pl.element().filter(pl.element() != ""))
-        .list.unique()
-        .list.sort()
-    )
-    zero = [
-        "branch_count", "investment_count", "lawsuit_n", "fundraising_lawsuits", "lending_lawsuits",
-        "abnormal_n", "abnormal_current", "related_count", "out_of_province",
-        *(f"{c}_changes_365" for c in KEY_CATEGORIES),
-    ]  # fmt: skip
-    return out.with_columns(
-        *(pl.col(c).cast(INT).fill_null(0) if c in out.columns else pl.lit(0, INT).alias(c) for c in zero),
-        pl.col("reasons_seen").list.join("、").replace("", None).alias("lawsuit_reasons"),
-        provinces.list.join("、").replace("", None).alias("provinces"),
-        provinces.list.len().cast(INT).alias("province_count"),
-    ).drop("home_province", "reasons_seen", "related_provinces")
-
-
-def _reasons_expr() -> pl.Expr:
-    """工商登记红旗：吊销注销、经营异常、涉诉（非吸/集资诈骗/民间借贷）、频繁变更、跨省关联 — joined by ；."""
-    c = pl.col
-    status = c("reg_status").fill_null("")
-    current = (
-        pl.when(c("abnormal_current") > 0)
-        .then(pl.format("，其中 {} 条尚未移出", c("abnormal_current")))
-        .otherwise(pl.lit("，均已移出"))
-    )
-    parts = [
-        pl.when(status.str.contains("吊销|注销")).then(pl.format("工商登记状态为「{}」", status)),
-        pl.when(c("abnormal_count") > 0).then(
-            pl.format("曾被列入经营异常名录 {} 次{}", c("abnormal_count"), current)
-        ),
-        pl.when(c("fundraising_lawsuits") > 0).then(
-            pl.format("涉及非法吸收公众存款、集资诈骗等案件 {} 起", c("fundraising_lawsuits"))
-        ),
-        pl.when(c("lending_lawsuits") > 0).then(pl.format("涉及民间借贷纠纷 {} 起", c("lending_lawsuits"))),
-        pl.when(
-            (c("lawsuit_count") > 0) & (c("fundraising_lawsuits") == 0) & (c("lending_lawsuits") == 0)
-        ).then(pl.format("涉诉 {} 起（{}）", c("lawsuit_count"), c("lawsuit_reasons").fill_null("案由未知"))),
-        *(
-            pl.when(c(f"{k}_changes_365") >= 2).then(
-                pl.format("一年内{}变更 {} 次", pl.lit(CATEGORY_LABELS[k]), c(f"{k}_changes_365"))
+        frames[f"registry_{key}"] = items
+        related.append(
+            items.select(
+                "idx", "pos", "uscc", pl.col("name").alias("related_name"), pl.col("item_uscc").alias("related_uscc"),
+                pl.lit(relation, S).alias("relation"), "province", "status", pl.lit(len(related)).alias("rel"),
             )
-            for k in KEY_CATEGORIES
-        ),
-        pl.when(c("out_of_province") > 0).then(
-            pl.format("分支机构及对外投资涉及 {} 个省份（{}）", c("province_count"), c("provinces"))
-        ),
-    ]
-    return pl.concat_list(parts).list.drop_nulls().list.join("；").replace("", None)
+        )  # fmt: skip
+    frames["registry_related"] = pl.concat(related).sort("idx", "rel", "pos", maintain_order=True)
+    out = {t: frames[t].select(pl.col(c).cast(d) for c, d in s.items()) for t, s in SCHEMAS.items()}
+    out["registry_flags"] = flag_frame(heads, out, provider)
+    return out
+
+
+def _lawsuits(laws: pl.DataFrame) -> pl.DataFrame:
+    about = pl.concat_str(pl.col("case_reason").fill_null(""), pl.lit(" "), pl.col("title").fill_null(""))
+    return laws.with_columns(
+        about.str.contains(FUNDRAISING).alias("is_fundraising"),
+        about.str.contains(LENDING).alias("is_lending"),
+    )

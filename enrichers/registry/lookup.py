@@ -13,7 +13,7 @@ import logging
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol, runtime_checkable
 
 import polars as pl
 
@@ -29,8 +29,11 @@ from enrichers.registry.base import (
     RegistryProvider,
     Subject,
 )
-from enrichers.registry.facts import fact_frames, subject_id
+from enrichers.registry.columns import PY_WHITESPACE
+from enrichers.registry.facts import build_frames, subject_id_expr
 from enrichers.registry.model import typed_record
+from enrichers.registry.records import TypedRecords, from_records_isolated
+from enrichers.registry.snapshot_columns import ColumnAnswers
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +73,13 @@ class LookupReport:
         return f"{line}。{self.message}" if self.message else line
 
 
+@runtime_checkable
+class ColumnLookup(Protocol):
+    """A free provider that answers every subject at once, records typed as frames (the snapshot)."""
+
+    def lookup_columns(self, wanted: pl.DataFrame) -> ColumnAnswers: ...
+
+
 class RegistryCache(CacheHooks, Protocol):
     """The cache a paid run reads first: the hooks, plus one read of every wanted subject up front."""
 
@@ -78,10 +88,11 @@ class RegistryCache(CacheHooks, Protocol):
 
 @dataclass
 class LookupOutcome:
-    """What one run learned: the report, one look-up row per subject, and the facts of those found."""
+    """What one run learned: the report, one look-up row per subject (LOOKUP_COLUMNS), and the facts of
+    those found under their subject ids."""
 
     report: LookupReport
-    lookups: list[dict[str, Any]]
+    lookups: pl.DataFrame
     facts: dict[str, pl.DataFrame] | None
     subject_ids: list[str]
 
@@ -100,18 +111,29 @@ def prescreen(registrations_with_signals: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _subjects(subjects: pl.DataFrame) -> list[tuple[Subject, float]]:
+def _subjects(subjects: pl.DataFrame) -> pl.DataFrame:
+    """idx, subject_key, uscc, name, priority: subjects with priority > 0, highest first, the first of each
+    key (uscc, else name; both stripped as str.strip does, a blank uscc null, a blank key dropped)."""
     frame = subjects.with_columns(
         [pl.lit(None, pl.String).alias(c) for c in ("uscc", "name") if c not in subjects.columns]
     )
-    frame = frame.filter(pl.col("priority") > 0).sort("priority", descending=True, maintain_order=True)
-    out: dict[str, tuple[Subject, float]] = {}
-    for row in frame.select("uscc", "name", "priority").iter_rows(named=True):
-        uscc = (row["uscc"] or "").strip() or None
-        subject = Subject(uscc, (row["name"] or "").strip())
-        if subject.key and subject.key not in out:
-            out[subject.key] = (subject, float(row["priority"]))
-    return list(out.values())
+    uscc, name = (
+        pl.col(c).cast(pl.String).fill_null("").str.strip_chars(PY_WHITESPACE) for c in ("uscc", "name")
+    )
+    return (
+        frame.filter(pl.col("priority") > 0)
+        .sort("priority", descending=True, maintain_order=True)
+        .select(
+            pl.when(uscc != "").then(uscc).alias("uscc"),
+            name.alias("name"),
+            pl.col("priority").cast(pl.Float64),
+        )
+        .with_columns(pl.coalesce("uscc", "name").alias("subject_key"))
+        .filter(pl.col("subject_key") != "")
+        .unique("subject_key", keep="first", maintain_order=True)
+        .with_row_index("idx")
+        .select(pl.col("idx").cast(pl.Int64), "subject_key", "uscc", "name", "priority")
+    )
 
 
 def covered(cache: CacheHooks, provider: str, endpoints: tuple[str, ...], key: str) -> bool:
@@ -123,18 +145,38 @@ def covered(cache: CacheHooks, provider: str, endpoints: tuple[str, ...], key: s
 
 
 class Lookups:
-    """One run's look-ups: subjects with priority > 0, highest first; only paid calls use the budget."""
+    """One run's look-ups: subjects with priority > 0, highest first; only paid calls use the budget.
 
-    def __init__(self, subjects: pl.DataFrame, provider: RegistryProvider, budget: int) -> None:
+    A free provider that answers in columns (``ColumnLookup``: the snapshot) is asked once for every
+    subject unless ``columns`` is False (kept for the test that holds both paths to the same tables).
+    """
+
+    def __init__(
+        self, subjects: pl.DataFrame, provider: RegistryProvider, budget: int, columns: bool = True
+    ) -> None:
         self.started = time.perf_counter()
         self.provider = provider
         self.budget = budget
-        self.wanted = _subjects(subjects)
+        self.columns = columns
+        self.wanted_frame = _subjects(subjects)
         self.results: dict[str, LookupResult] = {}
+        self.answers: ColumnAnswers | None = None
+        self._wanted: list[tuple[Subject, float]] | None = None
+
+    @property
+    def wanted(self) -> list[tuple[Subject, float]]:
+        """The wanted subjects as (Subject, priority), in order (the per-record path's view of wanted_frame)."""
+        if self._wanted is None:
+            rows = self.wanted_frame.select("uscc", "name", "priority").iter_rows()
+            self._wanted = [(Subject(uscc, name), priority) for uscc, name, priority in rows]
+        return self._wanted
 
     async def run(self, cache: RegistryCache) -> None:
         """Ask the provider for every wanted subject; paid answers go through ``cache`` as they arrive."""
         provider = self.provider
+        if self.columns and not provider.paid and isinstance(provider, ColumnLookup):
+            self.answers = provider.lookup_columns(self.wanted_frame)
+            return
         if provider.paid:
             cache.preload(provider.name, [s.key for s, _ in self.wanted])
         queue: list[Subject] = []
@@ -166,53 +208,71 @@ class Lookups:
         workers = max(1, provider.rate.concurrency if provider.paid else 1)
         await asyncio.gather(*(worker() for _ in range(workers)))
 
-    def outcome(self) -> LookupOutcome:
-        """What the run knows now (a subject never reached is 未查询): report, look-up rows and facts."""
-        provider, results = self.provider, self.results
-        for subject, _ in self.wanted:  # a cancelled run still records what it knows
-            results.setdefault(subject.key, LookupResult(subject, NOT_QUERIED, detail="运行中断，未查询"))
-        for r in results.values():
-            if r.status in (CACHED, FETCHED) and r.record:
-                r.record = typed_record(r.record)
-        records, frames = _facts(results, provider.name)
-        counts = Counter(r.status for r in results.values())
+    def _report(self, statuses: pl.Series) -> LookupReport:
+        provider = self.provider
+        counts = dict(Counter(statuses.to_list()))
         report = LookupReport(provider.name, counts={s: counts.get(s, 0) for s in STATUSES})
         report.requests, report.retries = provider.stats.requests, provider.stats.retries
         report.message = provider.stopped
         report.seconds = time.perf_counter() - self.started
-        priority = {s.key: p for s, p in self.wanted}
-        rows = [
-            {
-                "subject_key": r.subject.key,
-                "uscc": r.subject.uscc or (subject_id(r.record) if r.record else None),
-                "name": r.subject.name,
-                "priority": priority.get(r.subject.key),
-                "status": r.status,
-                "status_label": STATUS_LABELS[r.status],
-                "detail": provider.scrub(r.detail) if r.detail else None,
-            }
-            for r in results.values()
-        ]
-        return LookupOutcome(report, rows, frames if records else None, [subject_id(r) for r in records])
+        return report
 
+    def _rows(self, answers: pl.DataFrame, typed: TypedRecords) -> pl.DataFrame:
+        """Look-up rows from answers (idx, status, detail): the found subjects' uscc is their subject id."""
+        sids = typed.heads.select("idx", subject_id_expr().alias("sid"))
+        rows = self.wanted_frame.join(answers, on="idx", how="left").join(sids, on="idx", how="left")
+        details = [d for d in rows["detail"].unique().to_list() if d]
+        scrubbed = {d: self.provider.scrub(d) for d in details}
+        return rows.sort("idx").select(
+            "subject_key",
+            pl.coalesce("uscc", "sid").alias("uscc"),
+            "name",
+            "priority",
+            "status",
+            pl.col("status").replace_strict(STATUS_LABELS, return_dtype=pl.String).alias("status_label"),
+            pl.when(pl.col("detail") != "")
+            .then(pl.col("detail").replace_strict(scrubbed, default=None, return_dtype=pl.String))
+            .alias("detail"),
+        )
 
-def _facts(
-    results: dict[str, LookupResult], provider: str
-) -> tuple[list[dict[str, Any]], dict[str, pl.DataFrame] | None]:
-    """Records and their fact frames; a record whose rows cannot be built is marked failed, alone."""
-    found = [r for r in results.values() if r.status in (CACHED, FETCHED) and r.record]
-    records = [r.record for r in found if r.record]
-    if not records:
-        return [], None
-    try:
-        return records, fact_frames(records, provider)
-    except Exception:  # noqa: BLE001 - find the subjects at fault, one by one
-        good: list[dict[str, Any]] = []
+    def outcome(self) -> LookupOutcome:
+        """What the run knows now (a subject never reached is 未查询): report, look-up rows and facts."""
+        if self.answers is not None:
+            answers, typed = self.answers.answers, self.answers.records
+        else:
+            answers, typed = self._dict_answers()
+        rows = self._rows(answers, typed)
+        report = self._report(rows["status"])
+        if not typed.heads.height:
+            return LookupOutcome(report, rows, None, [])
+        ids = typed.heads.select(subject_id_expr().alias("sid"))["sid"].to_list()
+        return LookupOutcome(report, rows, build_frames(typed, self.provider.name), ids)
+
+    def _dict_answers(self) -> tuple[pl.DataFrame, TypedRecords]:
+        """The per-subject results as answers and typed records (the per-record path: vendors, cancelled runs)."""
+        results = self.results
+        for subject, _ in self.wanted:  # a cancelled run still records what it knows
+            results.setdefault(subject.key, LookupResult(subject, NOT_QUERIED, detail="运行中断，未查询"))
+        place = {s.key: i for i, (s, _) in enumerate(self.wanted)}
+        found = [r for r in results.values() if r.status in (CACHED, FETCHED) and r.record]
         for r in found:
-            try:
-                fact_frames([r.record] if r.record else [], provider)
-                good += [r.record] if r.record else []
-            except Exception as exc:  # noqa: BLE001
-                r.status, r.record = FAILED, None
-                r.detail = f"工商信息无法整理入库（{type(exc).__name__}），已跳过该主体"
-        return good, (fact_frames(good, provider) if good else None)
+            r.record = typed_record(r.record)
+        typed = _typed(found, place)
+        answers = pl.DataFrame(
+            [(place[r.subject.key], r.status, r.detail) for r in results.values() if r.subject.key in place],
+            schema={"idx": pl.Int64, "status": pl.String, "detail": pl.String},
+            orient="row",
+        )
+        return answers, typed
+
+
+def _typed(found: list[LookupResult], place: dict[str, int]) -> TypedRecords:
+    """Typed records of the found results; a record whose rows cannot be built is marked failed, alone."""
+    typed, failed = from_records_isolated(
+        [r.record or {} for r in found], [place[r.subject.key] for r in found]
+    )
+    for r in found:
+        why = failed.get(place[r.subject.key])
+        if why is not None:
+            r.status, r.record, r.detail = FAILED, None, why
+    return typed

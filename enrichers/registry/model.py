@@ -91,7 +91,7 @@ BASE_CODES = {
     "nx": "64",
     "xj": "65",
 }
-_SHORT = {
+PROVINCE_PREFIXES = {
     name[:2] if not name.startswith(("内蒙古", "黑龙江")) else name[:3]: name
     for name in PROVINCE_CODES.values()
 }
@@ -105,11 +105,11 @@ def province_of(uscc: str | None = None, code: str | None = None, text: str | No
         key = code.strip().lower()
         if key in BASE_CODES:
             return PROVINCE_CODES[BASE_CODES[key]]
-        for short, name in _SHORT.items():
+        for short, name in PROVINCE_PREFIXES.items():
             if key.startswith(short.lower()):
                 return name
     if text:
-        for short, name in _SHORT.items():
+        for short, name in PROVINCE_PREFIXES.items():
             if text.strip().startswith(short):
                 return name
     return None
@@ -182,7 +182,8 @@ def _count(value: Any) -> int | None:
     if isinstance(value, int):
         return value if 0 <= value < 2**62 else None
     digits = text(value)
-    return int(digits) if digits and digits.isdigit() and len(digits) < 18 else None
+    # isdecimal, not isdigit: int() refuses superscripts such as '²', which isdigit accepts
+    return int(digits) if digits and digits.isdecimal() and len(digits) < 18 else None
 
 
 def typed_record(record: Any) -> dict[str, Any]:

@@ -18,6 +18,10 @@ One JSON object per line, UTF-8, in exactly the normalised record shape the HTTP
 
 A record is found by its uscc, else by its exact name. Missing list keys count as empty; ``basic`` may be
 null for a company known only by name. Look-ups are free: no budget, no cache, no network.
+
+A run asks for every subject at once (``lookup_columns``, issue 11): the wanted lines are decoded and typed
+by polars (snapshot_decode, snapshot_columns), and only lines polars could read differently from
+``json.loads`` go through Python; ``lookup`` (one subject) is the per-record path with the same answers.
 ``model.snapshot_line`` is the format of one line; files are written on the fundrisk side
 (``fundrisk.synth.registry_snapshot.write_snapshot``, atomically).
 """
@@ -41,7 +45,14 @@ from enrichers.registry.base import (
     Subject,
 )
 from enrichers.registry.config import RegistryConfig
-from enrichers.registry.model import LISTS, empty_record
+from enrichers.registry.snapshot_columns import (
+    NO_RECORD,
+    UNREADABLE,
+    ColumnAnswers,
+    answer_frame,
+    normalise_found,
+    not_queried,
+)
 
 
 def snapshot_lines(path: Path, usccs: list[str] | None, names: list[str] | None) -> pl.DataFrame:
@@ -82,15 +93,26 @@ def _snapshot_lines_slow(path: Path, usccs: list[str] | None, names: list[str] |
         for line in src:
             try:
                 record = json.loads(line) if line.strip() else None
-            except ValueError:
-                continue  # a broken line is one company the snapshot does not know
+            except (ValueError, RecursionError):
+                continue  # a broken (or too deeply nested) line is one company the snapshot does not know
             if not isinstance(record, dict):
                 continue
-            uscc, name = record.get("uscc"), record.get("name")
-            uscc, name = (str(uscc) if uscc else None), (str(name) if name else None)
+            uscc, name = _key(record.get("uscc")), _key(record.get("name"))
             if everything or uscc in wanted_usccs or name in wanted_names:
                 rows.append((uscc, name, line))
     return pl.DataFrame(rows, schema={"uscc": pl.String, "name": pl.String, "line": pl.String}, orient="row")
+
+
+def _key(value: Any) -> str | None:
+    """A top-level code or name as text; one no subject can have (a lone surrogate, say ``\\ud800``) is None."""
+    if not value:
+        return None
+    text = str(value)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    return text
 
 
 def read_snapshot(path: Path | str) -> list[dict[str, Any]]:
@@ -152,17 +174,20 @@ class Snapshot(RegistryProvider):
                 self._by_name.get(subject.name)
             )
         except (ValueError, RecursionError):  # a line nested too deep or broken after the key scan
-            return LookupResult(subject, FAILED, detail="快照中该企业的记录无法解析，已跳过")
+            return LookupResult(subject, FAILED, detail=UNREADABLE)
         if not isinstance(found, dict):
-            return LookupResult(subject, NOT_FOUND, detail="快照中无此企业")
+            return LookupResult(subject, NOT_FOUND, detail=NO_RECORD)
         # Typed once, with every other answer, when the run's outcome is built (lookup.Lookups.outcome).
         return LookupResult(subject, FETCHED, self.normalise(subject, {"snapshot": found}))
 
     def normalise(self, subject: Subject, payloads: dict[str, Any]) -> dict[str, Any]:
-        found = payloads["snapshot"]
-        record = empty_record(subject.uscc or found.get("uscc"), subject.name or found.get("name", ""))
-        record["basic"] = found.get("basic")
-        for key in (*LISTS, "abnormal_total", "lawsuit_total"):
-            if found.get(key) is not None:
-                record[key] = found[key]
-        return record
+        return normalise_found(subject.uscc, subject.name, payloads["snapshot"])
+
+    def lookup_columns(self, wanted: pl.DataFrame) -> ColumnAnswers:
+        """Every wanted subject (idx, uscc, name) at once: the same answers as ``lookup`` one by one, with
+        the records typed by polars (snapshot_columns) and one streaming scan of the file."""
+        if self.stopped or self._path is None:
+            return not_queried(wanted, self.stopped or "")
+        usccs = wanted["uscc"].drop_nulls().to_list()
+        names = wanted.filter(pl.col("name") != "")["name"].to_list()
+        return answer_frame(snapshot_lines(self._path, usccs, names), wanted)

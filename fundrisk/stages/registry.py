@@ -18,7 +18,7 @@ import polars as pl
 from enrichers.registry.base import RegistryProvider
 from enrichers.registry.config import RegistryConfig
 from enrichers.registry.errors import ConfigError
-from enrichers.registry.lookup import LookupReport, Lookups, prescreen
+from enrichers.registry.lookup import SIGNALS, LookupReport, Lookups, prescreen
 from enrichers.registry.providers import is_configured, make_provider
 from fundrisk.errors import BadInput
 from fundrisk.settings import Settings
@@ -57,11 +57,16 @@ def provider_for(settings: Settings, **policy: Any) -> RegistryProvider:
 
 
 async def lookup_subjects(
-    subjects: pl.DataFrame, provider: RegistryProvider, store: RegistryStore, budget: int
+    subjects: pl.DataFrame,
+    provider: RegistryProvider,
+    store: RegistryStore,
+    budget: int,
+    *,
+    columns: bool = True,
 ) -> LookupReport:
     """Look up subjects with priority > 0 (cache in ``store``), then record outcomes and facts, also
-    when the look-ups were cancelled part-way."""
-    lookups = Lookups(subjects, provider, budget)
+    when the look-ups were cancelled part-way. ``columns=False`` forces the per-record path (tests)."""
+    lookups = Lookups(subjects, provider, budget, columns=columns)
     try:
         await lookups.run(store)
     finally:
@@ -75,43 +80,47 @@ async def lookup_subjects(
     return outcome.report
 
 
-async def _run(con: Connection, subjects: pl.DataFrame, settings: Settings) -> LookupReport:
+async def _run(con: Connection, subjects: pl.DataFrame, settings: Settings, columns: bool) -> LookupReport:
     config = registry_config(settings)
     provider = provider_for(settings)
     try:
         store = RegistryStore(con, config.cache_days)
-        report = await lookup_subjects(subjects, provider, store, config.budget)
+        report = await lookup_subjects(subjects, provider, store, config.budget, columns=columns)
     finally:
         await provider.aclose()
     report.unconfigured = not is_configured(config)
     return report
 
 
-def enrich_registry(con: Connection, subjects: pl.DataFrame, settings: Settings) -> LookupReport:
+def enrich_registry(
+    con: Connection, subjects: pl.DataFrame, settings: Settings, *, columns: bool = True
+) -> LookupReport:
     """Sync entry point: tables ensured, look-ups done, facts written, report returned."""
     ensure_registry_tables(con)
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(_run(con, subjects, settings))
+        return asyncio.run(_run(con, subjects, settings, columns))
     # Called from inside an event loop: run on a worker thread with its own cursor (never share con).
     cursor = con.cursor()
     try:
         with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-            return pool.submit(asyncio.run, _run(cursor, subjects, settings)).result()
+            return pool.submit(asyncio.run, _run(cursor, subjects, settings, columns)).result()
     finally:
         cursor.close()
 
 
-def run_registry(con: Connection, settings: Settings) -> dict[str, object]:
+def run_registry(con: Connection, settings: Settings, *, columns: bool = True) -> dict[str, object]:
     """Pre-screen, then look up within the budget; cached answers cost nothing. Counts only.
 
     Registry facts are an enrichment: a failure that is not the database's or the disk's makes the
     enrichment partial (``partial``, shown in the run summary and its status), never the run failed.
+    ``columns=False`` makes the snapshot answer subject by subject, as vendors do (kept for one test).
     """
-    subjects = prescreen(lookup_signals(con)).filter(pl.col("priority") >= MIN_PRIORITY)
+    signals = lookup_signals(con, SIGNALS, MIN_PRIORITY)  # a superset of the subjects, read in SQL
+    subjects = prescreen(signals).filter(pl.col("priority") >= MIN_PRIORITY)
     try:
-        report = enrich_registry(con, subjects, settings)
+        report = enrich_registry(con, subjects, settings, columns=columns)
     except (DatabaseError, OSError, BadInput):
         raise
     except Exception as exc:  # noqa: BLE001 - any other failure leaves the run to go on without facts

@@ -73,9 +73,24 @@ LEFT JOIN (  -- strong ties only: a weak tie alone is not worth a paid look-up
 """
 
 
-def lookup_signals(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """uscc, name, keyword_score, alert_count, clue_count, relation_count of every registration."""
-    return read(con, SIGNALS_SQL)
+SIGNAL_COLUMNS = ("keyword_score", "alert_count", "clue_count", "relation_count")
+
+
+def lookup_signals(
+    con: duckdb.DuckDBPyConnection, weights: dict[str, float] | None = None, floor: float | None = None
+) -> pl.DataFrame:
+    """uscc, name, keyword_score, alert_count, clue_count, relation_count of every registration; with
+    ``weights`` and ``floor``, only of those whose weighted signals come near the floor (a pre-filter in
+    SQL, a hair below it: the caller computes the priority itself and applies the floor exactly)."""
+    if weights is None or floor is None:
+        return read(con, SIGNALS_SQL)
+    unknown = set(weights) - set(SIGNAL_COLUMNS)
+    if unknown:
+        raise ValueError(f"unknown signals: {sorted(unknown)}")
+    # Column names come from SIGNAL_COLUMNS; the weights and the floor are bound parameters.
+    terms = " + ".join(f"greatest({c}, 0) * ?" for c in weights)
+    sql = f"SELECT * FROM ({SIGNALS_SQL}) s WHERE {terms} >= ?"  # noqa: S608
+    return read(con, sql, [*weights.values(), floor - 1e-6 * max(1.0, abs(floor))])
 
 
 def ensure_registry_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -162,14 +177,18 @@ class RegistryStore:
             self._cursor.close()
             self._cursor = None
 
-    def record_lookups(self, provider: str, rows: list[dict[str, Any]]) -> None:
-        """Upsert the per-subject outcome of this run (keys: subject_key, uscc, name, priority, status,
-        status_label, detail)."""
-        if not rows:
+    def record_lookups(self, provider: str, rows: list[dict[str, Any]] | pl.DataFrame) -> None:
+        """Upsert the per-subject outcome of this run (columns: subject_key, uscc, name, priority, status,
+        status_label, detail), given as rows or as one frame."""
+        if isinstance(rows, pl.DataFrame):
+            typed = rows.select(pl.col(c).cast(t) for c, t in LOOKUP_SCHEMA.items())
+        else:
+            typed = pl.DataFrame([_lookup_row(row) for row in rows], schema=LOOKUP_SCHEMA, orient="row")
+        if typed.is_empty():
             return
-        frame = pl.DataFrame(
-            [_lookup_row(row) for row in rows], schema=LOOKUP_SCHEMA, orient="row"
-        ).with_columns(pl.lit(provider).alias("provider"), pl.lit(dt.datetime.now()).alias("looked_up_at"))
+        frame = typed.with_columns(
+            pl.lit(provider).alias("provider"), pl.lit(dt.datetime.now()).alias("looked_up_at")
+        )
         self.con.register("lookup_rows", frame)
         try:
             self.con.execute("INSERT OR REPLACE INTO registry_lookups BY NAME SELECT * FROM lookup_rows")
