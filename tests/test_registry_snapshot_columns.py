@@ -295,3 +295,25 @@ def test_stored_tables_are_the_same_after_run_registry(district: Path, tmp_path:
     for name, frame in old.items():
         assert frame.height > 0, name
         assert new[name].schema == frame.schema and _sorted(new[name]).equals(_sorted(frame)), name
+
+
+def test_a_province_sized_list_of_text_only_items_decodes() -> None:
+    """Branches and investments carry no dates or counts; an all-literal "odd item" predicate over
+    20,000+ rows made polars fail ("filter predicate length of 2") and the 3M run lost every registry fact."""
+    n = 25_000
+    lines = pl.DataFrame(
+        {
+            "line_no": range(n),
+            "line": [
+                model.snapshot_line(
+                    {"uscc": f"91370303MA{i:08d}", "name": f"分支测试{i}有限公司",
+                     "branches": [{"name": f"分支测试{i}有限公司一分公司", "uscc": None, "status": "存续"}]}
+                ).strip()
+                for i in range(n)
+            ],
+        },
+        schema={"line_no": pl.UInt32, "line": pl.String},
+    )  # fmt: skip
+    heads, items = decode_lines(lines)
+    assert heads.height == n and heads["column_ok"].all()
+    assert items["branches"].height == n

@@ -174,11 +174,13 @@ def decode_lines(lines: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, pl.DataFr
     items, odd_lines = {}, []
     for key, fields in LIST_FIELDS.items():
         rows = pl.concat([_items(p, key, m) for p, m in parts])
-        odd_lines.append(
-            rows.filter(pl.any_horizontal(pl.lit(False), *(_odd(f, pl.col(f)) for f in fields)))["idx"]
-        )
+        # Only dates and counts can be odd; a list of text fields has none (an all-literal predicate
+        # made polars 2.1 fail over 20,000+ rows: "filter predicate length of 2").
+        checks = [_odd(f, pl.col(f)) for f in fields if f in TOTALS or f in DATE_FIELDS]
+        if checks:
+            odd_lines.append(rows.filter(pl.any_horizontal(*checks))["idx"])
         items[key] = rows.select("idx", "pos", *(_typed(f, pl.col(f)) for f in fields)).cast(
             pl.Schema(ITEM_SCHEMAS[key])
         )
-    odd = pl.concat(odd_lines).implode()
+    odd = pl.concat(odd_lines).implode() if odd_lines else pl.Series("idx", [], pl.Int64).implode()
     return heads.with_columns(pl.col("column_ok") & ~pl.col("idx").is_in(odd)), items
