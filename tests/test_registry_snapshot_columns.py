@@ -153,9 +153,10 @@ def _assert_same(path: Path | None, subjects: pl.DataFrame) -> LookupOutcome:
     assert _sorted(new.lookups).equals(_sorted(old.lookups))
     assert sorted(new.subject_ids) == sorted(old.subject_ids)
     assert (new.facts is None) == (old.facts is None)
-    for table in old.facts or {}:
-        assert new.facts is not None and new.facts[table].schema == old.facts[table].schema, table
-        assert _sorted(new.facts[table]).equals(_sorted(old.facts[table])), table
+    old_facts, new_facts = old.facts or {}, new.facts or {}
+    for table, frame in old_facts.items():
+        assert new_facts[table].schema == frame.schema, table
+        assert _sorted(new_facts[table]).equals(_sorted(frame)), table
     assert new.report.counts == old.report.counts
     return new
 
