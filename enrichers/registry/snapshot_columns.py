@@ -18,7 +18,7 @@ import polars as pl
 from enrichers.registry.base import FAILED, FETCHED, NOT_FOUND, NOT_QUERIED
 from enrichers.registry.columns import MARK, text_expr
 from enrichers.registry.model import LISTS, empty_record, typed_record
-from enrichers.registry.records import TypedRecords, from_records_isolated
+from enrichers.registry.records import TOTALS, TypedRecords, from_records_isolated
 from enrichers.registry.snapshot_decode import decode_lines
 
 NO_RECORD = "快照中无此企业"
@@ -38,7 +38,7 @@ def normalise_found(uscc: str | None, name: str, found: dict[str, Any]) -> dict[
     """A snapshot record as the normalised record of the subject (uscc, name) that found it."""
     record = empty_record(uscc or found.get("uscc"), name or found.get("name", ""))
     record["basic"] = found.get("basic")
-    for key in (*LISTS, "abnormal_total", "lawsuit_total"):
+    for key in (*LISTS, *TOTALS):
         if found.get(key) is not None:
             record[key] = found[key]
     return record
