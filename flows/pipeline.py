@@ -1,9 +1,11 @@
 """The main Prefect flow: ingest what is new in the inbox, enrich, score, keep the ledger, publish.
 
 Thin wiring only: every task calls a plain function. Results carry counts, never personal data,
-and are not persisted. Tasks run one after another because the DuckDB file has one writer; with a
-Dask cluster (FUNDRISK_DASK_ADDRESS or `--workers N`) the keyword and sentiment stages run per
-partition on it (flows/partitions.py). Every start first marks runs whose process died as failed;
+and are not persisted. Tasks run one after another, except that on a large district within the memory
+budget a stage starts as soon as the stages it needs are done (fundrisk/stages/sequence.py
+`may_overlap`): each task has its own connection to the one DuckDB file in this process, and stages
+that run side by side write different tables. With a Dask cluster (FUNDRISK_DASK_ADDRESS or
+`--workers N`) the keyword and sentiment stages run per partition on it (flows/partitions.py). Every start first marks runs whose process died as failed;
 a run that raises is marked failed too, so the next run simply redoes what was not committed.
 
 In the Prefect UI every task is named by an ASCII stage key and its Chinese label (flows/steps.py),
@@ -24,6 +26,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.exceptions import MissingContextError
+from prefect.futures import PrefectFuture, wait
 from prefect.runtime import flow_run
 
 from flows.campaign_tasks import campaign_progress_task
@@ -41,6 +44,7 @@ from fundrisk.settings import get_settings
 from fundrisk.sources.spec import SCHEMA_VERSION
 from fundrisk.stages import sequence
 from fundrisk.warehouse.db import DatabaseIOError, session
+from fundrisk.warehouse.inputs_store import count_registrations
 from fundrisk.warehouse.runs_store import fail_dead_runs, fail_run, finish_run, start_run
 
 
@@ -111,9 +115,19 @@ def evidence_task(db: str, inbox: str, run_id: str) -> dict[str, int]:
 
 @task(name=step("stage"), task_run_name=step("{key}", "{label}"), **DB_TASK)  # type: ignore[call-overload]
 def stage_task(db: str, key: str, label: str, run_id: str) -> dict[str, Any]:
-    """One stage of fundrisk/stages/sequence.py on its own connection (the file has one writer)."""
+    """One stage of fundrisk/stages/sequence.py on its own connection; its progress line as it starts."""
+    progress(label)
     with session(db) as con:
         return sequence.stage(key).run(con, run_id, get_settings())
+
+
+@task(name=step("plan"), **DB_TASK)  # type: ignore[call-overload]
+def overlap_task(db: str) -> bool:
+    """Whether the stages may run side by side on this database (its size, the memory budget)."""
+    settings = get_settings()
+    with session(db) as con:
+        registrations = count_registrations(con)
+    return sequence.may_overlap(registrations, settings.memory_limit_bytes(), settings.stage_overlap)
 
 
 @task(name=step("ledger"), **DB_TASK)  # type: ignore[call-overload]
@@ -169,21 +183,36 @@ def _steps(
         from flows.partitions import task_runner
 
         runner = task_runner(settings, workers, dask_address)
-    partitioned = False
-    for stage in sequence.STAGES:  # the one ordered list of stages
-        if runner is not None and stage.partitioned:  # keywords and sentiment: one subflow on Dask
-            if not partitioned:
-                summary.update(_partitioned(db, run_id, settings, runner, workers, dask_address))
-                partitioned = True
-            continue
-        progress(stage.label)
-        summary[stage.key] = stage_task(db, stage.key, stage.label, run_id)
+    if runner is None and overlap_task(db):
+        summary.update(_overlapped(db, run_id))
+    else:
+        partitioned = False
+        for stage in sequence.STAGES:  # the one ordered list of stages
+            if runner is not None and stage.partitioned:  # keywords and sentiment: one subflow on Dask
+                if not partitioned:
+                    summary.update(_partitioned(db, run_id, settings, runner, workers, dask_address))
+                    partitioned = True
+                continue
+            summary[stage.key] = stage_task(db, stage.key, stage.label, run_id)
     progress(STEPS["ledger"])
     summary["ledger"] = ledger_task(db, run_id)
     if out_dir:
         progress(STEPS["publish"])
         summary["exports"] = publish_task(db, run_id, out_dir)
     return summary
+
+
+def _overlapped(db: str, run_id: str) -> dict[str, Any]:
+    """Every stage submitted at once, each waiting for the stages it needs (the flow's thread pool runs
+    the ones whose needs are done side by side); the results by stage key, in list order."""
+    futures: dict[str, PrefectFuture[dict[str, Any]]] = {}
+    for stage in sequence.STAGES:
+        needs = [futures[key] for key in sequence.needs_of(stage)]
+        futures[stage.key] = stage_task.submit(db, stage.key, stage.label, run_id, wait_for=needs)
+    try:
+        return {key: future.result() for key, future in futures.items()}
+    finally:
+        wait(list(futures.values()))  # a stage that failed leaves the others to end before the run does
 
 
 def _partitioned(

@@ -21,6 +21,7 @@ STEPS: dict[str, str] = {
     "begin": "登记运行",
     "evidence": "登记证据材料",
     "ingest": "导入文件",
+    "plan": "安排步骤",  # whether the stages below may run side by side (fundrisk/stages/sequence.py)
     "stage": "流水线步骤",  # the task behind the stages below; each run is named by its own key
     **{s.key: s.label for s in STAGES},
     "ledger": "更新动态管理台账",

@@ -19,6 +19,7 @@ _CHECKOUT = Path(__file__).resolve().parent.parent
 PROJECT_ROOT = _CHECKOUT if (_CHECKOUT / "pyproject.toml").is_file() else Path.cwd()
 DEFAULT_MEMORY_SHARE = 0.6  # of the machine's RAM when FUNDRISK_MEMORY_LIMIT is not set
 PROVIDERS = ("snapshot", "tianyancha", "qichacha")
+OVERLAP_MODES = ("auto", "on", "off")
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(%|[KMGT]?I?B?)\s*$", re.IGNORECASE)
 
 
@@ -52,6 +53,7 @@ class Settings(BaseSettings):
     dask_address: str | None = None  # tcp://host:8786 of a running `dask scheduler`
     dask_shared_dir: Path | None = None  # folder every worker sees at the same path; default temp dir
     dask_partitions: Annotated[int, Field(ge=0)] = 0  # 0: two per local worker, 16 on an external cluster
+    stage_overlap: str = "auto"  # auto: stages side by side when large and within budget; on; off
     campaign: Path | None = None  # a campaign.toml replacing the packaged 百日清零 default (issue 13)
     as_of: dt.date | None = None  # scoring's "as of" date when replaying history; default the run date
 
@@ -63,6 +65,14 @@ class Settings(BaseSettings):
         if kind not in PROVIDERS:
             raise ValueError(f"未知的工商信息来源「{value}」，可选 {'、'.join(PROVIDERS)}")
         return kind
+
+    @field_validator("stage_overlap")
+    @classmethod
+    def _overlap_mode(cls, value: str) -> str:
+        mode = value.strip().lower()
+        if mode not in OVERLAP_MODES:
+            raise ValueError(f"FUNDRISK_STAGE_OVERLAP 只能是 {'、'.join(OVERLAP_MODES)}，而不是「{value}」")
+        return mode
 
     def memory_limit_bytes(self) -> int:
         """The memory budget in bytes (FUNDRISK_MEMORY_LIMIT, or a share of the machine)."""

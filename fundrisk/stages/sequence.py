@@ -29,6 +29,7 @@ class Stage:
     label: str  # what the analyst reads: the progress line and the task's name after the key
     run: StageRun
     partitioned: bool = False  # runs per partition on a Dask cluster when one is configured
+    needs: tuple[str, ...] = ()  # stages whose output this one reads (a stage not in the list is done)
 
 
 def _plain(run: Callable[[Connection, str], dict[str, Any]]) -> StageRun:
@@ -46,11 +47,21 @@ def _registry(con: Connection, run_id: str, settings: Settings) -> dict[str, Any
 STAGES: tuple[Stage, ...] = (
     Stage("keywords", "敏感词筛查", _plain(run_keywords), partitioned=True),
     Stage("sentiment", "线索舆情分析", _plain(run_sentiment), partitioned=True),
-    Stage("surveys", "排查登记筛查", _plain(run_survey_screen)),  # after keywords, which replaces its rows
+    # After keywords, which replaces the keyword tables' rows of every kind.
+    Stage("surveys", "排查登记筛查", _plain(run_survey_screen), needs=("keywords",)),
     Stage("resolution", "主体关联", _plain(run_resolution)),
-    Stage("registry", "工商信息查询", _registry),
-    Stage("scoring", "风险评分", _plain(run_scoring)),
+    # Looks up the subjects whose keyword scores, links and relations come near its floor.
+    Stage("registry", "工商信息查询", _registry, needs=("keywords", "resolution")),
+    Stage("scoring", "风险评分", _plain(run_scoring), needs=("sentiment", "surveys", "registry")),
 )
+# Side by side only from this size on (below it a stage takes seconds and order reads better) and while
+# both stages' frames fit half the budget: resolution holds ~2.4 KB and the keyword chain ~1 KB per
+# registration (peak RSS at 1M and 3M registrations, issue 11).
+OVERLAP_MIN_REGISTRATIONS = 200_000
+OVERLAP_BYTES_PER_REGISTRATION = 3_500
+
+
+_ALL = STAGES  # the packaged list, for the needs of a stage taken out
 
 
 def stage(key: str) -> Stage:
@@ -59,6 +70,30 @@ def stage(key: str) -> Stage:
         if s.key == key:
             return s
     raise KeyError(f"no stage {key!r}; stages: {[s.key for s in STAGES]}")
+
+
+def may_overlap(registrations: int, budget_bytes: int, mode: str = "auto") -> bool:
+    """Whether stages may run side by side: FUNDRISK_STAGE_OVERLAP `on`/`off`, or `auto` by size and budget."""
+    if mode != "auto":
+        return mode == "on"
+    fits = registrations * OVERLAP_BYTES_PER_REGISTRATION <= budget_bytes // 2
+    return registrations >= OVERLAP_MIN_REGISTRATIONS and fits
+
+
+def needs_of(stage: Stage) -> tuple[str, ...]:
+    """The stage's needs among the stages in the list now, and every earlier stage's needs in turn:
+    a stage taken out of the list (a test, an evaluation) passes its own needs on."""
+    keys = [s.key for s in STAGES]
+    seen: list[str] = []
+    todo = list(stage.needs)
+    while todo:
+        key = todo.pop(0)
+        if key in seen:
+            continue
+        seen.append(key)
+        if key not in keys:
+            todo += [need for s in _ALL if s.key == key for need in s.needs]
+    return tuple(k for k in seen if k in keys)
 
 
 def run_stages(con: Connection, run_id: str, settings: Settings) -> dict[str, Any]:

@@ -71,3 +71,9 @@ def provincial_entries(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 def inspections(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Every on-site inspection (uscc, inspected_on, conclusion)."""
     return read(con, "SELECT uscc, inspected_on, conclusion FROM inspections")
+
+
+def count_registrations(con: duckdb.DuckDBPyConnection) -> int:
+    """How many registrations the current table holds (what the stages' memory follows)."""
+    row = con.execute("SELECT count(*) FROM registrations").fetchone()
+    return int(row[0]) if row else 0
