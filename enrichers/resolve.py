@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
 from rapidfuzz import fuzz, process
 
@@ -25,6 +26,7 @@ REVIEW_FLOOR = 0.60  # below this a candidate is not worth an analyst's time
 RARE_BIGRAM_MAX_DF = 40  # bigrams more common than this in registrations do not block
 MAX_CANDIDATES = 40  # per source record, from the bigram block
 SLICE_ROWS = 500_000  # registrations exploded to keys at a time
+PAIR_CHUNK = 250_000  # candidate pairs handed to rapidfuzz at a time
 BLOCK_CAP = 30  # a blocking key shared by more registrations than this is not used
 GRID_LIFT = 0.04  # same 网格 as the clue: a small lift; another grid of the same town: a small penalty
 FUZZY_CAP = 0.95  # a fuzzy match never outranks an exact one
@@ -275,13 +277,26 @@ def _fuzzy_pairs(src: pl.DataFrame, reg: pl.DataFrame) -> pl.DataFrame:
     pairs = pairs.join(src.select("sid", pl.col("core").alias("s_core")), on="sid").join(
         reg.select("uscc", pl.col("core").alias("r_core")), on="uscc"
     )
-    scores = process.cpdist(
-        pairs["s_core"].to_list(), pairs["r_core"].to_list(), scorer=fuzz.ratio, workers=-1
-    )
+    scores = _pair_scores(pairs["s_core"], pairs["r_core"], fuzz.ratio)
     capped = (scores / 100.0).clip(0.0, FUZZY_CAP)
     return pairs.select(
         "sid", "uscc", pl.lit("fuzzy").alias("method"), pl.Series("score", capped, dtype=pl.Float64)
     )
+
+
+def _pair_scores(left: pl.Series, right: pl.Series, scorer: Callable[..., float]) -> np.ndarray:
+    """rapidfuzz's score of each (left[i], right[i]), PAIR_CHUNK pairs at a time: rapidfuzz reads Python
+    strings, and millions of candidate pairs as two lists of them would cost gigabytes at once."""
+    parts = [
+        process.cpdist(
+            left.slice(i, PAIR_CHUNK).to_list(),
+            right.slice(i, PAIR_CHUNK).to_list(),
+            scorer=scorer,
+            workers=-1,
+        )
+        for i in range(0, left.len(), PAIR_CHUNK)
+    ]
+    return np.concatenate(parts) if parts else np.zeros(0)
 
 
 def _adjust_for_address(pairs: pl.DataFrame, src: pl.DataFrame, reg: pl.DataFrame) -> pl.DataFrame:
@@ -294,15 +309,8 @@ def _adjust_for_address(pairs: pl.DataFrame, src: pl.DataFrame, reg: pl.DataFram
         src.select("sid", "s_addr", pl.col("town").alias("s_town"), pl.col("grid").alias("s_grid")), on="sid"
     ).join(reg.select("uscc", "r_addr", "r_town", "r_grid"), on="uscc")
     both = pairs["s_addr"].is_not_null() & pairs["r_addr"].is_not_null()
-    addr_sim = (
-        process.cpdist(
-            pairs["s_addr"].fill_null("").to_list(),
-            pairs["r_addr"].fill_null("").to_list(),
-            scorer=fuzz.partial_ratio,
-            workers=-1,
-        )
-        / 100.0
-    )
+    addr_sim = _pair_scores(pairs["s_addr"].fill_null(""), pairs["r_addr"].fill_null(""), fuzz.partial_ratio)
+    addr_sim = addr_sim / 100.0
     pairs = pairs.with_columns(pl.Series("addr_sim", addr_sim), both.alias("both_addr"))
     bonus = (
         pl.when(pl.col("both_addr") & (pl.col("addr_sim") >= 0.85))
