@@ -27,6 +27,19 @@ RARE_BIGRAM_MAX_DF = 40  # bigrams more common than this in registrations do not
 MAX_CANDIDATES = 40  # per source record, from the bigram block
 SLICE_ROWS = 500_000  # registrations exploded to keys at a time
 PAIR_CHUNK = 250_000  # candidate pairs handed to rapidfuzz at a time
+# What the steps after the code and holder links read of a source record.
+MATCH_COLUMNS = (
+    "sid",
+    "source_kind",
+    "name",
+    "norm",
+    "core",
+    "brand",
+    "parent_norm",
+    "s_addr",
+    "town",
+    "grid",
+)
 BLOCK_CAP = 30  # a blocking key shared by more registrations than this is not used
 GRID_LIFT = 0.04  # same 网格 as the clue: a small lift; another grid of the same town: a small penalty
 FUZZY_CAP = 0.95  # a fuzzy match never outranks an exact one
@@ -375,7 +388,8 @@ def resolve(
                 confirmed,
             ]
         )
-    rest = src.join(code_links.select("sid"), on="sid", how="anti")
+    # Only the columns the name, address and person steps read: at a province these copies are millions of rows.
+    rest = src.select(MATCH_COLUMNS).join(code_links.select("sid"), on="sid", how="anti")
     exact, premise = _exact_pairs(rest, reg), _premise_pairs(rest, reg)
     # A survey whose signboard names a registration exactly, or that stands at the only registration with
     # its address, needs no look-alikes: typo and fuzzy candidates for tens of thousands of doors (and their
