@@ -318,3 +318,25 @@ def test_a_province_sized_list_of_text_only_items_decodes() -> None:
     heads, items = decode_lines(lines)
     assert heads.height == n and heads["column_ok"].all()
     assert items["branches"].height == n
+
+
+def test_the_file_read_in_small_chunks_gives_the_same_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunks cut at line ends: lines longer than a chunk, a blank line, CRLF and no final newline."""
+    import enrichers.registry.snapshot as snapshot
+
+    records = [
+        model.snapshot_line({"uscc": f"91370306MA{i:08d}", "name": f"淄博某某{i}号商贸有限公司"})
+        for i in range(60)
+    ]
+    records[7] = json.dumps({"uscc": "91370306MA00000007", "name": "长" * 300}, ensure_ascii=False)
+    text = "\n".join(records[:20]) + "\n\n" + "\r\n".join(records[20:40]) + "\n" + "\n".join(records[40:])
+    path = tmp_path / "snapshot.jsonl"
+    path.write_text(text, encoding="utf-8")  # no newline after the last line
+    wanted = [json.loads(r)["uscc"] for r in records[::3]]
+    whole = snapshot_lines(path, wanted, ["长" * 300])
+    monkeypatch.setattr(snapshot, "CHUNK_BYTES", 97)  # far shorter than the long line
+    assert snapshot_lines(path, wanted, ["长" * 300]).equals(whole)
+    assert whole.height == 21 and whole["name"].to_list()[3] == "长" * 300  # lines 0, 3, 6, then 7 by name
+    assert snapshot_lines(path, None, None).height == 60

@@ -28,7 +28,9 @@ by polars (snapshot_decode, snapshot_columns), and only lines polars could read 
 
 from __future__ import annotations
 
+import io
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
@@ -54,15 +56,50 @@ from enrichers.registry.snapshot_columns import (
     not_queried,
 )
 
+CHUNK_BYTES = 64 << 20  # the file is read this much at a time (cut at a line end)
+
 
 def snapshot_lines(path: Path, usccs: list[str] | None, names: list[str] | None) -> pl.DataFrame:
     """(uscc, name, line) of the records whose top-level code or name is wanted (all when None), in file order.
 
-    Streams the file as raw lines and decodes only the two keys in Rust; a line that is not valid JSON
-    makes the fast path fail as a whole, and the slow path then skips just that line.
+    Reads the file CHUNK_BYTES at a time (whole lines) and decodes only the two keys in Rust, so memory
+    follows a chunk and the wanted lines, not the file (a province's snapshot is gigabytes; polars' own
+    scan maps the whole file and a streaming scan of 2.5 GB held 4 GB). A line that is not valid JSON makes
+    the fast path fail as a whole, and the slow path then skips just that line.
     """
-    lines = pl.scan_csv(
-        path,
+    wanted = None
+    if usccs is not None or names is not None:
+        wanted = pl.col("uscc").is_in(pl.Series(usccs or [], dtype=pl.String).implode()) | pl.col(
+            "name"
+        ).is_in(pl.Series(names or [], dtype=pl.String).implode())
+    try:
+        parts = [_wanted_lines(chunk, wanted) for chunk in _line_chunks(Path(path))]
+    except pl.exceptions.PolarsError:
+        return _snapshot_lines_slow(path, usccs, names)
+    return pl.concat(parts) if parts else _wanted_lines(b"", wanted)
+
+
+def _line_chunks(path: Path) -> Iterator[bytes]:
+    """The file's bytes in pieces of about CHUNK_BYTES that end at a line end (the last one may not)."""
+    with path.open("rb") as src:
+        rest = b""
+        while block := src.read(CHUNK_BYTES):
+            block = rest + block
+            cut = block.rfind(b"\n") + 1
+            rest = block[cut:]
+            if cut:
+                yield block[:cut]
+        if rest:
+            yield rest
+
+
+def _wanted_lines(chunk: bytes, wanted: pl.Expr | None) -> pl.DataFrame:
+    """(uscc, name, line) of whole lines of the file; those `wanted` selects when given."""
+    schema = {"uscc": pl.String, "name": pl.String, "line": pl.String}
+    if not chunk:
+        return pl.DataFrame(schema=schema)
+    lines = pl.read_csv(
+        io.BytesIO(chunk),
         has_header=False,
         separator="\x01",  # never inside valid JSON text: each line is one field
         quote_char=None,
@@ -71,18 +108,13 @@ def snapshot_lines(path: Path, usccs: list[str] | None, names: list[str] | None)
         encoding="utf8-lossy",
     ).filter(pl.col("line").str.strip_chars() != "")
     keys = pl.Struct({"uscc": pl.String, "name": pl.String})
-    try:
-        frame = lines.with_columns(pl.col("line").str.json_decode(keys).alias("k")).select(
-            pl.col("k").struct.field("uscc"), pl.col("k").struct.field("name"), "line"
-        )
-        if usccs is not None or names is not None:
-            frame = frame.filter(
-                pl.col("uscc").is_in(pl.Series(usccs or [], dtype=pl.String).implode())
-                | pl.col("name").is_in(pl.Series(names or [], dtype=pl.String).implode())
-            )
-        return frame.collect(engine="streaming")
-    except pl.exceptions.PolarsError:
-        return _snapshot_lines_slow(path, usccs, names)
+    frame = lines.with_columns(pl.col("line").str.json_decode(keys).alias("k")).select(
+        pl.col("k").struct.field("uscc"), pl.col("k").struct.field("name"), "line"
+    )
+    kept = frame if wanted is None else frame.filter(wanted)
+    # A filtered text column still points into the whole chunk's buffer (polars' string views): copy the
+    # kept lines out, or every chunk of a province's file stays in memory (2.5 GB held for 0.24 GB kept).
+    return kept.with_columns(pl.concat_str([pl.col("line"), pl.lit("")]).alias("line")).cast(schema)  # type: ignore[arg-type]
 
 
 def _snapshot_lines_slow(path: Path, usccs: list[str] | None, names: list[str] | None) -> pl.DataFrame:
