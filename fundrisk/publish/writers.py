@@ -2,7 +2,9 @@
 
 Frames arrive already protected (fundrisk.publish.safety); the XLSX writer still never lets
 xlsxwriter guess: strings go through write_string (so 18-character codes stay text and nothing
-becomes a formula or a URL), numbers through write_number.
+becomes a formula or a URL), numbers through write_number. A sheet made from a frame has its body
+cells typed the same way a whole column at a time (fundrisk.publish.sheet_rows: ~5x faster at a
+million cells).
 
 Every file is written to a hidden temporary file in the same folder and renamed over the target
 (os.replace is atomic on one filesystem): a run killed mid-export leaves the previous file or none,
@@ -25,7 +27,7 @@ import xlsxwriter
 
 from fundrisk.atomic import atomic_path
 from fundrisk.errors import BadInput
-from fundrisk.publish import background
+from fundrisk.publish import background, sheet_rows
 
 log = logging.getLogger(__name__)
 SUFFIXES = (".csv", ".xlsx")
@@ -104,13 +106,18 @@ def _write_book(sheets: Sequence[Sheet], path: Path) -> int:
     try:
         bold = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
         for spec in sheets:
-            sheet = book.add_worksheet(spec.name)
+            whole = spec.frame is not None and sheet_rows.supported(spec.frame)
+            sheet = book.add_worksheet(spec.name, worksheet_class=sheet_rows.FrameSheet if whole else None)
             for j, title in enumerate(spec.header):
                 sheet.write_string(0, j, title, bold)
                 sheet.set_column(j, j, spec.widths.get(j, max(10, 2 * len(title) + 2)))
             sheet.freeze_panes(1, 0)
             last = 0
-            for i, row in enumerate(spec.body(), start=1):
+            if whole and spec.frame is not None:  # the body's cells as whole columns (sheet_rows)
+                tails, n = sheet_rows.cell_tails(spec.frame, CELL_CHARS, fit_cell)
+                sheet.set_body(tails)
+                cut, last = cut + n, spec.frame.height
+            for i, row in enumerate(() if whole else spec.body(), start=1):
                 last = i
                 for j, value in enumerate(row):
                     cut += write_cell(sheet, i, j, value)
