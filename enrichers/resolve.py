@@ -372,7 +372,7 @@ def resolve(
     # The holder's ID of a personal account decides like a code does: it names the person, and a person
     # who represents exactly one registration names that registration (名称 look-alikes do not compete).
     by_holder = _unique_pairs(
-        src.join(by_code.select("sid"), on="sid", how="anti"),
+        src.select("sid", "holder_id").join(by_code.select("sid"), on="sid", how="anti"),
         reg.drop_nulls("rep_id"),
         "holder_id",
         "rep_id",
@@ -390,6 +390,7 @@ def resolve(
         )
     # Only the columns the name, address and person steps read: at a province these copies are millions of rows.
     rest = src.select(MATCH_COLUMNS).join(code_links.select("sid"), on="sid", how="anti")
+    src = src.select("sid", "source_kind", "source_id", "name", "core", "s_addr", "town")
     exact, premise = _exact_pairs(rest, reg), _premise_pairs(rest, reg)
     # A survey whose signboard names a registration exactly, or that stands at the only registration with
     # its address, needs no look-alikes: typo and fuzzy candidates for tens of thousands of doors (and their
