@@ -127,6 +127,13 @@ def _small_blocks(frame: pl.DataFrame, key: str) -> pl.DataFrame:
     return frame.filter(pl.len().over(key) <= BLOCK_CAP)
 
 
+def _sharing(reg: pl.DataFrame, src: pl.DataFrame, key: str) -> pl.DataFrame:
+    """The registrations whose `key` some source record has. A key keeps all its registrations, so the
+    block sizes `_small_blocks` counts are unchanged, and a province's millions of keys no source has are
+    never counted (each count is a window over every registration)."""
+    return reg.join(src.select(key).drop_nulls().unique(), on=key, how="semi")
+
+
 def _reviewed_pairs(
     reviewed: pl.DataFrame | None, src: pl.DataFrame, reg: pl.DataFrame
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -153,7 +160,7 @@ def _exact_pairs(src: pl.DataFrame, reg: pl.DataFrame) -> pl.DataFrame:
     frames = []
     for s_key, r_key, method in keys:
         left = src.select("sid", pl.col(s_key).alias("k")).drop_nulls("k")
-        right = _small_blocks(reg.select("uscc", pl.col(r_key).alias("k")), "k")
+        right = _small_blocks(_sharing(reg.select("uscc", pl.col(r_key).alias("k")), left, "k"), "k")
         frames.append(
             left.join(right, on="k").select(
                 "sid", "uscc", pl.lit(method).alias("method"), pl.lit(BASE_SCORES[method]).alias("score")
@@ -284,7 +291,7 @@ def _fuzzy_pairs(src: pl.DataFrame, reg: pl.DataFrame) -> pl.DataFrame:
         .head(MAX_CANDIDATES)
         .select("sid", "uscc")
     )
-    brands = _small_blocks(reg.select("uscc", "brand"), "brand")
+    brands = _small_blocks(_sharing(reg.select("uscc", "brand"), src, "brand"), "brand")
     by_brand = src.select("sid", "brand").join(brands, on="brand").select("sid", "uscc")
     pairs = pl.concat([by_gram, by_brand]).unique()
     pairs = pairs.join(src.select("sid", pl.col("core").alias("s_core")), on="sid").join(
