@@ -17,7 +17,14 @@ from fundrisk.sources.readers import RawTable, read_table, sha256_file
 from fundrisk.sources.spec import KindSpec, get_kind
 from fundrisk.sources.validate import validate
 from fundrisk.warehouse.db import Connection, transaction
-from fundrisk.warehouse.ingest_store import FileRecord, file_seen, record_file, write_batch
+from fundrisk.warehouse.ingest_store import (
+    FileRecord,
+    file_seen,
+    one_thread,
+    record_file,
+    stage_batch,
+    write_staged,
+)
 
 log = logging.getLogger(__name__)
 
@@ -87,16 +94,17 @@ def _store(
     """Validate and write every batch in one transaction.
 
     A batch is written on a helper thread while the next one is read and validated: DuckDB's insert
-    and polars' validation both release the GIL, so the two cores overlap instead of taking turns.
-    Only that thread touches the connection while a write is pending, and every write has finished
-    before the transaction commits or rolls back. Returns (read, loaded, quarantined, updated,
-    restated) and the readers' notes.
+    and polars' validation both release the GIL, so the two cores overlap instead of taking turns
+    (DuckDB on one thread of its own for the file: `one_thread`). Only that thread touches the
+    connection while a write is pending, and every write has finished before the transaction commits
+    or rolls back. Returns (read, loaded, quarantined, updated, restated) and the readers' notes.
     """
     read = loaded = rejected = updated = unchanged = 0
     notes: tuple[str, ...] = ()
     seen = pl.DataFrame(schema={"record_key": pl.Utf8, "line": pl.Int64})
     pending: Future[tuple[int, int]] | None = None
-    with transaction(con), ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-write") as writer:
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-write")
+    with one_thread(con) as threads, transaction(con), pool as writer:
         try:
             for raw in batches:
                 result = validate(raw, spec, record.source_file, seen)
@@ -106,7 +114,8 @@ def _store(
                 if pending is not None:
                     changed, restated = pending.result()
                     updated, unchanged = updated + changed, unchanged + restated
-                pending = writer.submit(write_batch, con, spec, result.loaded, result.quarantine, record)
+                staged = stage_batch(result.loaded, result.quarantine, record)  # Arrow, on this thread
+                pending = writer.submit(write_staged, con, spec, staged, threads)
                 read, loaded, rejected = read + rows, loaded + ok, rejected + bad
                 seen = pl.concat([seen, result.loaded.select("record_key", "line")])
                 notes = (*notes, *(note for note in raw.notes if note not in notes))

@@ -6,6 +6,8 @@ under `STREAM_BYTES`, and every format but CSV, are read whole by `read_table` (
 sheet and tolerant-CSV handling): they are small by nature. A large CSV may still carry a title
 block above its header: the first records are looked at to find the header line. A large CSV that polars refuses part-way
 (a ragged record, a stray quote) raises `NotStreamable`, and the caller reads it whole instead.
+The first batch is handed over in two parts (a fifth, then the rest), so that the writer, the slower
+half of ingest, starts after a fifth of a batch has been validated instead of a whole one.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from fundrisk.sources.spec import KindSpec
 
 STREAM_BYTES = 64 << 20  # CSV files above this size are read in batches
 BATCH_ROWS = 250_000
+FIRST_SHARE = 5  # the first batch is split off in a fifth: its write starts while the rest is validated
 
 
 class NotStreamable(Exception):  # noqa: N818 - a signal to fall back, not an error to report
@@ -75,9 +78,13 @@ def _csv_batches(
     numbered = scan.with_row_index(LINE, offset=skip + 2).with_columns(pl.col(LINE).cast(pl.Int64))
     notes = title_note(skip, encoding)  # said once, with the first batch
     try:
+        first = True
         for frame in numbered.collect_batches(chunk_size=rows):
-            if frame.height:
-                yield RawTable(frame.select(LINE, *headers), empty_rejects(), encoding, notes)
-                notes = ()
+            head = frame.height // FIRST_SHARE if first else 0
+            first = False
+            for part in (frame.slice(0, head), frame.slice(head)) if head else (frame,):
+                if part.height:
+                    yield RawTable(part.select(LINE, *headers), empty_rejects(), encoding, notes)
+                    notes = ()
     except (pl.exceptions.ComputeError, pl.exceptions.NoDataError, pl.exceptions.ShapeError):
         raise NotStreamable(name) from None

@@ -13,7 +13,7 @@ import polars as pl
 
 from enrichers.privacy import mask_text_expr
 from fundrisk.errors import BadInput
-from fundrisk.sources import parse
+from fundrisk.sources import fastparse, parse
 from fundrisk.sources.readers import LINE, RawTable
 from fundrisk.sources.spec import ColumnSpec, KindSpec, header_key
 
@@ -103,22 +103,36 @@ def validate(raw: RawTable, spec: KindSpec, source_file: str, seen: pl.DataFrame
     mapping, extras = map_headers(raw.frame.columns, spec)
     _require_columns(mapping, spec, source_file)
     raw_cols = [c for c in raw.frame.columns if c != LINE]
-    frame = _with_uscc_validity(raw.frame, spec, mapping)
+    frame = raw.frame
+    # Typed values are NFKC-folded before parsing; fold() touches only the values that are not ASCII.
+    folded = {
+        c.name: fastparse.fold(frame[mapping[c.name]]).alias(f"__f_{c.name}")
+        for c in spec.columns
+        if c.type != "text" and c.name in mapping
+    }
     cleaned = [
         (
-            parse.clean(pl.col(mapping[c.name]), fold=c.type != "text")
+            parse.clean(pl.col(f"__f_{c.name}" if c.name in folded else mapping[c.name]), fold=False)
             if c.name in mapping
             else pl.lit(None, pl.Utf8)
         ).alias(f"__c_{c.name}")
         for c in spec.columns
     ]
-    checks = [pl.col(c) for c in frame.columns if c.startswith("__ok_")]
     extra_json = pl.struct(extras).struct.json_encode() if extras else pl.lit(None, pl.Utf8)
-    stage = frame.select(
-        pl.col(LINE).alias("line"), *cleaned, *checks, extra_json.alias("extra"), _cell_reason(extras)
+    stage = (  # lazy, so that each trimmed value is computed once (common subexpressions)
+        frame.with_columns(folded.values())
+        .lazy()
+        .select(pl.col(LINE).alias("line"), *cleaned, extra_json.alias("extra"), _cell_reason(extras))
+        .collect()
     )
+    stage = _with_uscc_validity(stage, spec, mapping)
     parsed = {c.name: _parsed(c, pl.col(f"__c_{c.name}"), _ok(c, mapping)) for c in spec.columns}
-    stage = stage.with_columns(value.alias(name) for name, (value, _) in parsed.items())
+    stage = stage.with_columns(
+        fastparse.parse_column(c.type, stage[f"__c_{c.name}"]).alias(c.name)
+        if fastparse.has_shortcut(c.type)
+        else parsed[c.name][0].alias(c.name)
+        for c in spec.columns
+    )
     reasons = [r for c in spec.columns for r in _reasons(c, parsed[c.name][1])] + [pl.col("__cell")]
     if spec.one_of:
         present = [pl.col(f"__c_{n}").is_not_null() for n in spec.one_of]
@@ -172,14 +186,14 @@ def _ok(col: ColumnSpec, mapping: dict[str, str]) -> pl.Expr | None:
     return pl.col(f"__ok_{col.name}") if col.type == "uscc" and col.name in mapping else None
 
 
-def _with_uscc_validity(frame: pl.DataFrame, spec: KindSpec, mapping: dict[str, str]) -> pl.DataFrame:
-    """Check every code column once (whole-column GB 32100-2015 check) before the main select."""
+def _with_uscc_validity(stage: pl.DataFrame, spec: KindSpec, mapping: dict[str, str]) -> pl.DataFrame:
+    """Check every code column once (whole-column GB 32100-2015 check) on its cleaned values."""
     checks = []
     for col in spec.columns:
         if col.type == "uscc" and col.name in mapping:
-            codes = frame.select(parse.compact_uscc(parse.clean(pl.col(mapping[col.name])))).to_series()
+            codes = stage.select(parse.compact_uscc(pl.col(f"__c_{col.name}"))).to_series()
             checks.append(parse.uscc_is_valid(codes).alias(f"__ok_{col.name}"))
-    return frame.with_columns(checks) if checks else frame
+    return stage.with_columns(checks) if checks else stage
 
 
 def _record_key(spec: KindSpec) -> pl.Expr:
@@ -188,9 +202,16 @@ def _record_key(spec: KindSpec) -> pl.Expr:
 
 
 def _flag_duplicates(typed: pl.DataFrame, spec: KindSpec, seen: pl.DataFrame | None) -> pl.DataFrame:
-    """Later repeats of a key among otherwise valid rows are quarantined, naming the first line."""
+    """Later repeats of a key among otherwise valid rows are quarantined, naming the first line.
+
+    Most batches repeat no key: two hash passes say so, and the window ranking is skipped.
+    """
     key = _record_key(spec)
     valid = pl.col("reason").is_null()
+    keys = typed.filter(valid).select(key.alias("record_key"))
+    repeats = seen is not None and seen.height > 0 and keys.join(seen, on="record_key", how="semi").height > 0
+    if not repeats and keys["record_key"].n_unique() == keys.height:
+        return typed
     labels = "、".join(spec.column(k).label for k in spec.key)
     ranked = typed.with_columns(key.alias("__key"))
     ranked = ranked.with_columns(
