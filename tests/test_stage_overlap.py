@@ -27,7 +27,7 @@ GB = 1000**3
 
 def test_auto_overlaps_only_a_large_district_within_half_the_budget() -> None:
     assert not sequence.may_overlap(50_000, 14 * GB)  # small: in order, easier to read
-    assert sequence.may_overlap(1_000_000, 14 * GB)  # 3.5 GB of frames within half of 14 GB
+    assert sequence.may_overlap(1_000_000, 14 * GB)  # 3.8 GB within half of 14 GB
     assert not sequence.may_overlap(3_000_000, 14 * GB)  # 10.5 GB would not fit half the budget
     assert not sequence.may_overlap(1_000_000, 4 * GB)  # FUNDRISK_MEMORY_LIMIT=4GB: in order
     assert sequence.may_overlap(10, 1 * GB, "on") and not sequence.may_overlap(10**6, 14 * GB, "off")
