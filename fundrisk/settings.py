@@ -61,18 +61,13 @@ class Settings(BaseSettings):
     @classmethod
     def _known_provider(cls, value: str) -> str:
         """An unknown vendor fails when the settings are read, before a run starts, not mid-run."""
-        kind = value.strip().lower()
-        if kind not in PROVIDERS:
-            raise ValueError(f"未知的工商信息来源「{value}」，可选 {'、'.join(PROVIDERS)}")
-        return kind
+        return _one_of(value, PROVIDERS, f"未知的工商信息来源「{value}」，可选 {'、'.join(PROVIDERS)}")
 
     @field_validator("stage_overlap")
     @classmethod
     def _overlap_mode(cls, value: str) -> str:
-        mode = value.strip().lower()
-        if mode not in OVERLAP_MODES:
-            raise ValueError(f"FUNDRISK_STAGE_OVERLAP 只能是 {'、'.join(OVERLAP_MODES)}，而不是「{value}」")
-        return mode
+        modes = "、".join(OVERLAP_MODES)
+        return _one_of(value, OVERLAP_MODES, f"FUNDRISK_STAGE_OVERLAP 只能是 {modes}，而不是「{value}」")
 
     def memory_limit_bytes(self) -> int:
         """The memory budget in bytes (FUNDRISK_MEMORY_LIMIT, or a share of the machine)."""
@@ -91,6 +86,14 @@ class Settings(BaseSettings):
     def partition_root(self, db: Path | str) -> Path:
         """Where the flow and the Dask workers exchange Parquet partitions (shared by every machine)."""
         return Path(self.dask_shared_dir) if self.dask_shared_dir else self.spill_dir(db)
+
+
+def _one_of(value: str, choices: tuple[str, ...], unknown: str) -> str:
+    """The choice `value` names (case and surrounding spaces ignored); ValueError(unknown) otherwise."""
+    choice = value.strip().lower()
+    if choice not in choices:
+        raise ValueError(unknown)
+    return choice
 
 
 def parse_size(text: str) -> int:
