@@ -5,8 +5,9 @@ and are not persisted. Tasks run one after another, except that on a large distr
 budget a stage starts as soon as the stages it needs are done (fundrisk/stages/sequence.py
 `may_overlap`): each task has its own connection to the one DuckDB file in this process, and stages
 that run side by side write different tables. With a Dask cluster (FUNDRISK_DASK_ADDRESS or
-`--workers N`) the keyword and sentiment stages run per partition on it (flows/partitions.py). Every start first marks runs whose process died as failed;
-a run that raises is marked failed too, so the next run simply redoes what was not committed.
+`--workers N`) the keyword and sentiment stages run per partition on it (flows/partitions.py).
+Every start first marks runs whose process died as failed; a run that raises is marked failed too,
+so the next run simply redoes what was not committed.
 
 In the Prefect UI every task is named by an ASCII stage key and its Chinese label (flows/steps.py),
 the flow run by the district and the time, and the progress lines are the run's log.
