@@ -73,7 +73,9 @@ COMPARED = {
 def _tables(db: Path) -> dict[str, list[tuple[Any, ...]]]:
     con = connect(db)
     try:
-        tables = {name for (name,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+        tables = {
+            name for (name,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+        }
         out = {}
         for table, columns in COMPARED.items():
             if table in tables:
