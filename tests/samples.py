@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import polars as pl
+import pytest
 import xlsxwriter
 from stdnum.cn import uscc
 
@@ -190,3 +193,18 @@ def write_kind(
     else:
         raise ValueError(path.suffix)
     return path
+
+
+def fail_at_batch(monkeypatch: pytest.MonkeyPatch, number: int, error: Exception) -> None:
+    """A large CSV's batch reader raises `error` instead of handing over batch `number` (0-based)."""
+    from fundrisk.sources import batches
+
+    real = batches._csv_batches
+
+    def failing(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        for index, batch in enumerate(real(*args, **kwargs)):
+            if index == number:
+                raise error
+            yield batch
+
+    monkeypatch.setattr(batches, "_csv_batches", failing)

@@ -17,6 +17,7 @@ from fundrisk.ingest import ingest_file
 from fundrisk.sources import batches
 from fundrisk.synth import generate
 from fundrisk.warehouse.db import connect
+from tests.samples import fail_at_batch
 
 COMPARED = "SELECT * EXCLUDE (ingest_id, loaded_at) FROM {} ORDER BY line"
 
@@ -87,15 +88,7 @@ def test_a_batch_that_fails_leaves_nothing_behind(registrations, tmp_path, monke
     monkeypatch.setattr(batches, "STREAM_BYTES", 0)
     monkeypatch.setattr(batches, "BATCH_ROWS", 64)
     con = connect(tmp_path / "f.duckdb")
-    real = batches._csv_batches
-
-    def failing(*args, **kwargs):
-        for number, batch in enumerate(real(*args, **kwargs)):
-            if number == 3:
-                raise OSError("disk gone")
-            yield batch
-
-    monkeypatch.setattr(batches, "_csv_batches", failing)
+    fail_at_batch(monkeypatch, 3, OSError("disk gone"))
     with pytest.raises(OSError, match="disk gone"):
         ingest_file(con, "registrations", path)
     for table in ("registrations", "registrations_history", "quarantine", "ingested_files"):

@@ -17,7 +17,7 @@ from fundrisk.errors import BadInput
 from fundrisk.ingest import ingest_file
 from fundrisk.sources import batches, encodings, fastparse, parse, readers
 from fundrisk.warehouse.db import connect
-from tests.samples import make_uscc
+from tests.samples import fail_at_batch, make_uscc
 
 DATES = [
     *(f"{y}{a}{m}{b}{d}{c}" for y in ("2020", "0000", "1900", "2100", "2101") for m in ("1", "01", "13", "0")
@@ -121,15 +121,7 @@ def test_the_write_settings_are_put_back_after_a_file_lands_or_fails(tmp_path, s
     before = _settings(con)
     ingest_file(con, "registrations", _registrations(tmp_path / "a.csv", rows))
     assert _settings(con) == before
-    real = batches._csv_batches
-
-    def failing(*args, **kwargs):
-        for number, batch in enumerate(real(*args, **kwargs)):
-            if number == 2:
-                raise OSError("disk gone")
-            yield batch
-
-    monkeypatch.setattr(batches, "_csv_batches", failing)
+    fail_at_batch(monkeypatch, 2, OSError("disk gone"))
     with pytest.raises(OSError, match="disk gone"):
         ingest_file(con, "registrations", _registrations(tmp_path / "b.csv", rows[:100]))
     assert _settings(con) == before
