@@ -27,6 +27,8 @@ RARE_BIGRAM_MAX_DF = 40  # bigrams more common than this in registrations do not
 MAX_CANDIDATES = 40  # per source record, from the bigram block
 SLICE_ROWS = 500_000  # registrations exploded to keys at a time
 PAIR_CHUNK = 250_000  # candidate pairs handed to rapidfuzz at a time
+SOURCE_CHUNK = 1_000_000  # source records resolved at a time (a district's are one chunk)
+CONTEXT_CHUNK = 50_000  # clue texts searched for company names at a time
 # What the steps after the code and holder links read of a source record.
 MATCH_COLUMNS = (
     "sid",
@@ -364,14 +366,50 @@ def resolve(
     sources: pl.DataFrame,
     contexts: pl.DataFrame | None = None,
     reviewed: pl.DataFrame | None = None,
+    chunk_rows: int = SOURCE_CHUNK,
+    context_rows: int = CONTEXT_CHUNK,
 ) -> Resolution:
     """Decide one registered entity per source record, or review, or unmatched.
 
     contexts (source_kind, source_id, context) adds links to companies named inside clue text.
     reviewed (source_kind, source_id, uscc, decision 'confirm' | 'reject') are an analyst's decisions
     (fundrisk review import): a confirmed pair is the record's link (method 'review'), a rejected pair is
-    never a link nor a candidate again."""
+    never a link nor a candidate again.
+
+    Each record is decided on its own candidates, and every count a step takes (block sizes, unique keys,
+    bigram frequencies) is over registrations, so records are resolved `chunk_rows` at a time with the
+    same result: a province's candidate pairs and keys are held a chunk at a time (clue texts likewise,
+    `context_rows` at a time)."""
     reg = prepare_registrations(regs)
+    chunks = [
+        _resolve_records(reg, sources.slice(start, chunk_rows), reviewed)
+        for start in range(0, max(sources.height, 1), chunk_rows)
+    ]
+    links = pl.concat([c.links for c in chunks])
+    if contexts is not None:
+        refused = _decided(reviewed, "reject").select("source_kind", "source_id", "uscc")
+        parts = [
+            mention_links(contexts.slice(start, context_rows), reg)
+            for start in range(0, max(contexts.height, 1), context_rows)
+        ]
+        named = pl.concat(parts).join(links, on=["source_kind", "source_id", "uscc"], how="anti")
+        links = pl.concat([links, named.join(refused, on=["source_kind", "source_id", "uscc"], how="anti")])
+    return Resolution(
+        links.sort("source_kind", "source_id", "uscc"),
+        pl.concat([c.review for c in chunks]).sort("source_kind", "source_id", "rank"),
+        pl.concat([c.unmatched for c in chunks]).sort("source_kind", "source_id"),
+    )
+
+
+def _decided(reviewed: pl.DataFrame | None, decision: str) -> pl.DataFrame:
+    """An analyst's pairs with this decision (none when nothing was reviewed)."""
+    if reviewed is None:
+        return pl.DataFrame(schema={"source_kind": pl.Utf8, "source_id": pl.Utf8, "uscc": pl.Utf8})
+    return reviewed.filter(pl.col("decision") == decision)
+
+
+def _resolve_records(reg: pl.DataFrame, sources: pl.DataFrame, reviewed: pl.DataFrame | None) -> Resolution:
+    """resolve() for one chunk of source records, without the mentions in clue text."""
     src = prepare_sources(sources)
     confirmed, rejected = _reviewed_pairs(reviewed, src, reg)
     by_code = src.select("sid", "uscc").drop_nulls("uscc").join(reg.select("uscc"), on="uscc")
@@ -432,11 +470,6 @@ def resolve(
     review = best.join(doubtful, on="sid").filter((pl.col("rank") <= 5) & (pl.col("score") >= REVIEW_FLOOR))
     keys = src.select("sid", "source_kind", "source_id", "name")
     links = linked.join(keys, on="sid").select("source_kind", "source_id", "uscc", "method", "score")
-    if contexts is not None:
-        named = mention_links(contexts, reg).join(links, on=["source_kind", "source_id", "uscc"], how="anti")
-        refused = rejected.join(keys, on="sid").select("source_kind", "source_id", "uscc")
-        named = named.join(refused, on=["source_kind", "source_id", "uscc"], how="anti")
-        links = pl.concat([links, named])
     review_out = (
         review.join(keys, on="sid")
         .join(reg.select("uscc", "reg_name"), on="uscc")
@@ -456,8 +489,4 @@ def resolve(
     unmatched = src.join(linked.select("sid"), on="sid", how="anti").select(
         "source_kind", "source_id", "name", "core", pl.col("s_addr").alias("address_key"), "town"
     )
-    return Resolution(
-        links.sort("source_kind", "source_id"),
-        review_out.sort("source_kind", "source_id", "rank"),
-        unmatched.sort("source_kind", "source_id"),
-    )
+    return Resolution(links, review_out, unmatched)

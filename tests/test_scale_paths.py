@@ -37,6 +37,35 @@ def test_name_norm_is_name_parts_norm() -> None:
 
 
 @pytest.mark.slow
+def test_records_resolved_in_chunks_are_resolved_as_in_one(demo: GeneratedSummary) -> None:
+    con = connect(":memory:")
+    for f in discover(demo.out):
+        ingest_file(con, f.kind, f.path)
+    regs, sources, contexts = with_name_keys(registrations_frame(con)), sources_frame(con), clue_contexts(con)
+    # Clue texts that name companies, so that the mention step has something to find in every chunk.
+    companies = regs.filter(pl.col("name").str.ends_with("有限公司"))["name"].head(contexts.height)
+    named = pl.concat_str(pl.lit("我在"), pl.Series(companies), pl.lit("买了理财"))
+    contexts = contexts.head(companies.len()).with_columns(named.alias("context"))
+    first = resolve(regs, sources, contexts)
+    assert first.review.height > 0 and (first.links["method"] == "content").any()
+    # An analyst's decisions travel with their records: one link rejected, one review candidate confirmed.
+    rejected = first.links.filter(pl.col("method") != "code").head(1)
+    confirmed = first.review.filter(pl.col("rank") == 2).head(1)
+    reviewed = pl.concat(
+        [
+            rejected.select("source_kind", "source_id", "uscc", pl.lit("reject").alias("decision")),
+            confirmed.select("source_kind", "source_id", "uscc", pl.lit("confirm").alias("decision")),
+        ]
+    )
+    whole = resolve(regs, sources, contexts, reviewed)
+    chunked = resolve(regs, sources, contexts, reviewed, chunk_rows=97, context_rows=13)
+    assert sources.height > 10 * 97 and contexts.height > 5 * 13  # many chunks of each
+    assert not whole.links.equals(first.links)  # the decisions changed something
+    for part in ("links", "review", "unmatched"):
+        assert getattr(chunked, part).equals(getattr(whole, part)), part
+
+
+@pytest.mark.slow
 def test_shared_name_keys_change_nothing(demo: GeneratedSummary) -> None:
     con = connect(":memory:")
     for f in discover(demo.out):

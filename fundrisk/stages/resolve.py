@@ -23,25 +23,28 @@ def run_resolution(con: Connection, run_id: str) -> dict[str, object]:
     # never proposed again, leads decided to be one operator merged.
     result = resolve(regs, sources_frame(con), clue_contexts(con), reviewed_links(con))
     leads, members = group_leads(result.unmatched, lead_merge_groups(con))
-    flagged = flagged_entities(regs, provincial_entries(con), inspections(con))
-    relations = repeat_offenders(regs, flagged)
     stamp = pl.lit(run_id).alias("run_id")
     replace_rows(con, "entity_links", result.links.with_columns(stamp))
     replace_rows(con, "link_review", result.review.with_columns(stamp))
     replace_rows(con, "leads", leads.with_columns(stamp))
     replace_rows(con, "lead_members", members.with_columns(stamp))
-    replace_rows(
-        con,
-        "entity_relations",
-        relations.select("uscc", "related_uscc", "relation", "reason", "strength", "weight", stamp),
-    )
     methods = dict(result.links.group_by("method").len().iter_rows())
-    return {
+    summary: dict[str, object] = {
         "links": result.links.height,
         "links_by_method": {str(k): int(v) for k, v in methods.items()},
         "review": result.review.select("source_kind", "source_id").unique().height,
         "unmatched": result.unmatched.height,
         "leads": leads.height,
+    }
+    del result, leads, members  # written: a province's links are not held beside the offender check
+    flagged = flagged_entities(regs, provincial_entries(con), inspections(con))
+    relations = repeat_offenders(regs, flagged)
+    replace_rows(
+        con,
+        "entity_relations",
+        relations.select("uscc", "related_uscc", "relation", "reason", "strength", "weight", stamp),
+    )
+    return summary | {
         "flagged": flagged.height,
         "relations": relations.height,
         "strong_relations": relations.filter(pl.col("strength") == "strong").height,
