@@ -459,3 +459,33 @@ def test_codes_stay_18_character_text(db: duckdb.DuckDBPyConnection, folder: Pat
                     assert cell.data_type == "s" and len(str(cell.value)) == 18, (what, cell.value)
                     seen.append(cell.value)
         assert digits_only in seen, what
+
+
+def test_a_keyed_ledger_from_an_older_file_is_rebuilt_without_its_key(folder: Path) -> None:
+    path = folder / "old.duckdb"
+    old = duckdb.connect(str(path))
+    old.execute(
+        "CREATE TABLE ledger_subjects (subject_kind VARCHAR NOT NULL, subject_id VARCHAR NOT NULL, name VARCHAR,"
+        " current_tier VARCHAR, current_score DOUBLE, first_flagged_run VARCHAR, first_flagged_at TIMESTAMP,"
+        " last_run VARCHAR, last_changed_at TIMESTAMP, updated_at TIMESTAMP, PRIMARY KEY (subject_kind, subject_id))"
+    )
+    old.execute(
+        "INSERT INTO ledger_subjects VALUES ('registration', ?, '甲', '高风险', 90, 'r0', ?, 'r0', ?, ?)",
+        [U1, T0, T0, T0],
+    )
+    old.close()
+    keyed = "SELECT count(*) FROM duckdb_constraints() WHERE table_name = 'ledger_subjects' AND constraint_type = 'PRIMARY KEY'"
+    con = connect(path)
+    assert scalar(con, keyed) == 0
+    assert read(con, "SELECT subject_id, current_tier, first_flagged_run FROM ledger_subjects").rows() == [
+        (U1, "高风险", "r0")
+    ]
+    score(con, "r1", [(U1, "中风险", 50), (U2, "高风险", 80)], at=T0 + dt.timedelta(days=1))
+    update_ledger(con, "r1")
+    update_ledger(con, "r1")  # again: still one row per subject
+    rows = read(
+        con, "SELECT subject_id, current_tier, first_flagged_run, last_run FROM ledger_subjects ORDER BY 1"
+    )
+    assert rows.rows() == sorted([(U1, "中风险", "r0", "r1"), (U2, "高风险", "r1", "r1")])
+    con.close()
+    connect(path).close()  # a rebuilt file is left as it is

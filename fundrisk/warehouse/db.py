@@ -24,7 +24,7 @@ import duckdb
 from fundrisk.errors import BadInput, DatabaseBusy
 from fundrisk.settings import get_settings
 from fundrisk.system_errors import disk_full, is_disk_full, reason, register_database_errors
-from fundrisk.warehouse.schema import all_ddl, known_tables
+from fundrisk.warehouse.schema import LEDGER_KEYED, all_ddl, known_tables, ledger_without_key_ddl
 
 # The driver's names for the rest of the project: code outside fundrisk/warehouse type-hints a connection
 # and catches database failures with these, so that only this package imports duckdb (pyproject.toml,
@@ -64,6 +64,9 @@ def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnect
         apply_resources(con, target)
         if not read_only:
             con.execute(all_ddl())
+            if scalar(con, LEDGER_KEYED):  # a file from before the ledger dropped its key
+                with transaction(con):
+                    con.execute(ledger_without_key_ddl())
     except duckdb.Error as exc:
         con.close()
         raise _open_error(Path(target), exc) from None

@@ -38,22 +38,22 @@ WHERE r.tier IS DISTINCT FROM s.current_tier
 
 _FLAGGED = TIER_RANK_SQL.format(col="r.tier") + " >= 1"
 _SUBJECTS = f"""
-INSERT INTO ledger_subjects (subject_kind, subject_id, name, current_tier, current_score, first_flagged_run,
+MERGE INTO ledger_subjects s
+USING (WITH {_RUN_SCORES} SELECT * FROM run_scores) r
+ON s.subject_kind = r.subject_kind AND s.subject_id = r.subject_id
+WHEN MATCHED THEN UPDATE SET
+    name = coalesce(r.name, s.name),
+    last_changed_at = CASE WHEN s.current_tier IS DISTINCT FROM r.tier THEN r.at ELSE s.last_changed_at END,
+    current_tier = r.tier,
+    current_score = r.score,
+    first_flagged_run = coalesce(s.first_flagged_run, CASE WHEN {_FLAGGED} THEN $run END),
+    first_flagged_at = coalesce(s.first_flagged_at, CASE WHEN {_FLAGGED} THEN r.at END),
+    last_run = $run,
+    updated_at = $now
+WHEN NOT MATCHED THEN INSERT (subject_kind, subject_id, name, current_tier, current_score, first_flagged_run,
     first_flagged_at, last_run, last_changed_at, updated_at)
-WITH {_RUN_SCORES}
-SELECT r.subject_kind, r.subject_id, r.name, r.tier, r.score,
-    CASE WHEN {_FLAGGED} THEN $run END, CASE WHEN {_FLAGGED} THEN r.at END, $run, r.at, $now
-FROM run_scores r
-ON CONFLICT (subject_kind, subject_id) DO UPDATE SET
-    name = coalesce(EXCLUDED.name, name),
-    last_changed_at = CASE WHEN current_tier IS DISTINCT FROM EXCLUDED.current_tier
-        THEN EXCLUDED.last_changed_at ELSE last_changed_at END,
-    current_tier = EXCLUDED.current_tier,
-    current_score = EXCLUDED.current_score,
-    first_flagged_run = coalesce(first_flagged_run, EXCLUDED.first_flagged_run),
-    first_flagged_at = coalesce(first_flagged_at, EXCLUDED.first_flagged_at),
-    last_run = EXCLUDED.last_run,
-    updated_at = EXCLUDED.updated_at
+VALUES (r.subject_kind, r.subject_id, r.name, r.tier, r.score,
+    CASE WHEN {_FLAGGED} THEN $run END, CASE WHEN {_FLAGGED} THEN r.at END, $run, r.at, $now)
 """  # noqa: S608 — constant SQL text only; values are named parameters
 
 _SYNC_ACTIONS = """

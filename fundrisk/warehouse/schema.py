@@ -173,6 +173,27 @@ def migration_ddl() -> str:
     return "".join(f"ALTER TABLE {t} ADD COLUMN IF NOT EXISTS {c} {ty};\n" for t, c, ty in ADDED_COLUMNS)
 
 
+# A file from before the ledger dropped its key (schema_publish.py) gets the table rebuilt without it, once:
+# the same columns and rows, in one transaction (duckdb cannot drop a primary key in place).
+LEDGER_KEYED = (
+    "SELECT count(*) FROM duckdb_constraints() WHERE table_name = 'ledger_subjects' "
+    "AND constraint_type = 'PRIMARY KEY'"
+)
+LEDGER_WITHOUT_KEY = """
+ALTER TABLE ledger_subjects RENAME TO ledger_subjects_keyed;
+{ddl};
+INSERT INTO ledger_subjects BY NAME SELECT * FROM ledger_subjects_keyed;
+DROP TABLE ledger_subjects_keyed;
+"""
+
+
+def ledger_without_key_ddl() -> str:
+    """The statements that rebuild a keyed ledger_subjects (only run when LEDGER_KEYED counts one)."""
+    table = re.search(r"CREATE TABLE IF NOT EXISTS ledger_subjects \(.*?\n\);", PUBLISH_DDL, re.S)
+    assert table is not None  # the DDL above defines it
+    return LEDGER_WITHOUT_KEY.format(ddl=table.group(0).rstrip(";"))
+
+
 def all_ddl() -> str:
     tables = FIXED_TABLES + REGISTRY_DDL + SCORING_DDL + PUBLISH_DDL
     return tables + "".join(kind_ddl(spec) for spec in KINDS.values()) + migration_ddl()
