@@ -26,10 +26,12 @@ WEEK = {"surveys": "本周排查", "found": "本周新发现", "inspections": "�
 WEEK |= {"referrals": "本周移送公安", "closures": "本周销号"}
 
 
-def week_rows(db: str, today: dt.date) -> tuple[str, list[dict[str, Any]]]:
-    """The ISO week containing today and one row per town (and 合计): the week's work and the totals."""
+def week_rows(db: str, today: dt.date, in_run: bool = False) -> tuple[str, list[dict[str, Any]]]:
+    """The ISO week containing today and one row per town (and 合计): the week's work and the totals.
+
+    in_run: read beside a run's own connections (duckdb opens a file one way per process: read-write)."""
     monday = today - dt.timedelta(days=today.weekday())
-    with session(db, read_only=True) as con:
+    with session(db, read_only=not in_run) as con:
         progress = campaign_progress(con, today)
     table = week_by_town(progress, monday, today)
     rows = []
@@ -45,10 +47,12 @@ def week_rows(db: str, today: dt.date) -> tuple[str, list[dict[str, Any]]]:
 
 
 @task(name=step("campaign"), **TASK)
-def campaign_progress_task(db: str) -> dict[str, Any]:
-    """This week's progress per town as a Prefect table artifact; a campaign that cannot be read is logged."""
+def campaign_progress_task(db: str, in_run: bool = False) -> dict[str, Any]:
+    """This week's progress per town as a Prefect table artifact; a campaign that cannot be read is logged.
+
+    in_run: submitted by the pipeline beside its exports, on the run's kind of connection."""
     try:
-        week, rows = week_rows(db, dt.date.today())
+        week, rows = week_rows(db, dt.date.today(), in_run)
     except (BadInput, DatabaseError) as exc:
         get_run_logger().warning("campaign progress not recorded: %s", exc)
         return {"recorded": False}

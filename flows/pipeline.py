@@ -197,9 +197,17 @@ def _steps(
             summary[stage.key] = stage_task(db, stage.key, stage.label, run_id)
     progress(STEPS["ledger"])
     summary["ledger"] = ledger_task(db, run_id)
-    if out_dir:
-        progress(STEPS["publish"])
-        summary["exports"] = publish_task(db, run_id, out_dir)
+    # The week's progress reads what the ledger left (the exports write files, not tables): it is counted
+    # beside the exports, not after them.
+    progress("百日清零进度")
+    campaign = campaign_progress_task.submit(db, in_run=True)
+    try:
+        if out_dir:
+            progress(STEPS["publish"])
+            summary["exports"] = publish_task(db, run_id, out_dir)
+    finally:
+        wait([campaign])
+    summary["campaign"] = campaign.result()
     return summary
 
 
@@ -265,8 +273,6 @@ def pipeline(
     except BaseException as exc:
         abandon_run(db, run_id, exc)
         raise
-    progress("百日清零进度")
-    summary["campaign"] = campaign_progress_task(db)  # the week's progress table (Prefect artifact)
     create_markdown_artifact(
         run_summary_markdown(summary), key="fundrisk-run-summary", description="本次运行摘要"
     )
