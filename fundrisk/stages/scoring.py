@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any
 
 import polars as pl
@@ -34,24 +35,34 @@ def run_scoring(con: Connection, run_id: str, part_rows: int | None = None) -> d
     versions: dict[str, str | None] = {}
     # No transaction around the batches: a large one is held in memory until it commits, and a run
     # that dies here is redone from clear_run_scores, which clears whatever this run wrote before.
+    # A part is written on its own connection while the next one is scored (DuckDB's insert and polars
+    # both let go of the GIL): one part in flight at most.
+    writer, pending = con.cursor(), None
     try:
         clear_run_scores(con, run_id)
-        for part in range(parts):
-            features = staged_part(con, part, parts)
-            result = score_subjects(features, config, fitted=fitted)
-            rows = inspection_order(result.scores).select(
-                pl.lit(run_id).alias("run_id"),
-                *SCORE_COLUMNS,
-                "expected_yield",
-                pl.lit(scored_at).alias("scored_at"),
-            )
-            append_scores(con, rows)
-            append_run_features(con, run_id, features)
-            for tier, n in rows.group_by("tier").len().iter_rows():
-                counts[tier] = counts.get(tier, 0) + n
-            versions = result.versions
-            del features, result, rows
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="scores-write") as pool:
+            for part in range(parts):
+                features = staged_part(con, part, parts)
+                result = score_subjects(features, config, fitted=fitted)
+                rows = inspection_order(result.scores).select(
+                    pl.lit(run_id).alias("run_id"),
+                    *SCORE_COLUMNS,
+                    "expected_yield",
+                    pl.lit(scored_at).alias("scored_at"),
+                )
+                if pending is not None:
+                    pending.result()
+                pending = pool.submit(_write_part, writer, run_id, rows, features)
+                for tier, n in rows.group_by("tier").len().iter_rows():
+                    counts[tier] = counts.get(tier, 0) + n
+                versions = result.versions
+                del features, result, rows
+            if pending is not None:
+                pending.result()
     finally:
+        if pending is not None:
+            wait([pending])  # a failure above: the write ends before the connection does
+        writer.close()
         drop_staged(con)
     return {
         "subjects": subjects,
@@ -60,3 +71,9 @@ def run_scoring(con: Connection, run_id: str, part_rows: int | None = None) -> d
         "calibration": {k: v for k, v in fitted.report.items() if not isinstance(v, pl.Series)},
         "versions": {k: v or "" for k, v in versions.items()},
     }
+
+
+def _write_part(writer: Connection, run_id: str, rows: pl.DataFrame, features: pl.DataFrame) -> None:
+    """One part's scores and features, on the writer's own connection."""
+    append_scores(writer, rows)
+    append_run_features(writer, run_id, features)
