@@ -331,7 +331,14 @@ def _adjust_for_address(pairs: pl.DataFrame, src: pl.DataFrame, reg: pl.DataFram
         src.select("sid", "s_addr", pl.col("town").alias("s_town"), pl.col("grid").alias("s_grid")), on="sid"
     ).join(reg.select("uscc", "r_addr", "r_town", "r_grid"), on="uscc")
     both = pairs["s_addr"].is_not_null() & pairs["r_addr"].is_not_null()
-    addr_sim = _pair_scores(pairs["s_addr"].fill_null(""), pairs["r_addr"].fill_null(""), fuzz.partial_ratio)
+    # Only pairs with both addresses are compared, and the same text scores 100 without rapidfuzz: at a
+    # million registrations 0.44 of 1.8 million candidate pairs still need it (a survey at its own door).
+    same = both & (pairs["s_addr"] == pairs["r_addr"])
+    addr_sim = np.where(same.to_numpy(), 100.0, 0.0)
+    compare = (both & ~same).arg_true()
+    addr_sim[compare.to_numpy()] = _pair_scores(
+        pairs["s_addr"].gather(compare), pairs["r_addr"].gather(compare), fuzz.partial_ratio
+    )
     addr_sim = addr_sim / 100.0
     pairs = pairs.with_columns(pl.Series("addr_sim", addr_sim), both.alias("both_addr"))
     bonus = (
