@@ -173,19 +173,16 @@ def _steps(
 ) -> dict[str, Any]:
     """Every step after the run is registered, in order, with a progress line before each."""
     workers, dask_address = dask
-    reports = []
-    for f in files:
-        progress(f"导入 {f.kind}/{f.path.name}")
-        reports.append(ingest_task(db, f.kind, str(f.path), f.path.name, run_id))
-    summary = summarise_ingest(run_id, reports)
     settings = get_settings()
     runner = None
     if workers or dask_address or settings.dask_address:
         from flows.partitions import task_runner
 
         runner = task_runner(settings, workers, dask_address)
-    if runner is None and overlap_task(db):
-        summary.update(_overlapped(db, run_id))
+    reports, early, overlap = _ingest(db, files, run_id, side_by_side=runner is None)
+    summary = summarise_ingest(run_id, reports)
+    if overlap:
+        summary.update(_overlapped(db, run_id, early))
     else:
         partitioned = False
         for stage in sequence.STAGES:  # the one ordered list of stages
@@ -211,13 +208,49 @@ def _steps(
     return summary
 
 
-def _overlapped(db: str, run_id: str) -> dict[str, Any]:
-    """Every stage submitted at once, each waiting for the stages it needs (the flow's thread pool runs
-    the ones whose needs are done side by side); the results by stage key, in list order."""
-    futures: dict[str, PrefectFuture[dict[str, Any]]] = {}
+Futures = dict[str, PrefectFuture[dict[str, Any]]]
+
+
+def _ingest(
+    db: str, files: list[InboxFile], run_id: str, side_by_side: bool
+) -> tuple[list[dict[str, Any]], Futures, bool]:
+    """Ingest the files in order; (reports, stages started early, whether stages run side by side).
+
+    Side by side (`overlap_task`, decided once the registrations are in), a stage that reads only some
+    input kinds (`Stage.reads`, needing no other stage) starts as soon as the last file of those kinds is
+    in: the keyword scan and the clue sentiment run while the surveys and the rest are still ingested."""
+    reports: list[dict[str, Any]] = []
+    early: Futures = {}
+    overlap: bool | None = None if side_by_side else False
+    try:
+        for i, f in enumerate(files):
+            progress(f"导入 {f.kind}/{f.path.name}")
+            reports.append(ingest_task(db, f.kind, str(f.path), f.path.name, run_id))
+            left = {later.kind for later in files[i + 1 :]}
+            if overlap is None and "registrations" not in left:
+                overlap = overlap_task(db)
+            for stage in sequence.STAGES if overlap else ():
+                if stage.key not in early and sequence.ready_early(stage, left):
+                    early[stage.key] = stage_task.submit(db, stage.key, stage.label, run_id)
+    except BaseException:
+        wait(list(early.values()))  # a stage started early ends before the run does
+        raise
+    if overlap is None:  # no file was new
+        overlap = overlap_task(db)
+    return reports, early, overlap
+
+
+def _overlapped(db: str, run_id: str, early: Futures) -> dict[str, Any]:
+    """Every stage not started `early` submitted at once, each waiting for the stages it needs (the
+    flow's thread pool runs the ones whose needs are done side by side); the results by stage key, in
+    list order."""
+    futures: Futures = {}
     for stage in sequence.STAGES:
         needs = [futures[key] for key in sequence.needs_of(stage)]
-        futures[stage.key] = stage_task.submit(db, stage.key, stage.label, run_id, wait_for=needs)
+        if stage.key in early:
+            futures[stage.key] = early[stage.key]
+        else:
+            futures[stage.key] = stage_task.submit(db, stage.key, stage.label, run_id, wait_for=needs)
     try:
         return {key: future.result() for key, future in futures.items()}
     finally:

@@ -2,8 +2,8 @@
 
 The rule is pure and tested on its own; the flow test runs the same district twice through the Prefect
 flow, once with the stages in order and once side by side, proves that keyword screening and entity
-resolution really ran at the same time (each waits for the other to have started), and finds every
-table the stages write equal.
+resolution really ran at the same time (each waits for the other to have started), that the keyword scan
+started before the last file was ingested, and finds every table the stages write equal.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 
 from fundrisk.errors import BadInput
+from fundrisk.inbox import discover
+from fundrisk.ingest import ingest_file
 from fundrisk.settings import Settings, get_settings
 from fundrisk.stages import sequence
 from fundrisk.synth import generate
@@ -47,6 +49,17 @@ def test_needs_follow_the_list_a_stage_taken_out_passes_its_needs_on(monkeypatch
     assert sequence.needs_of(sequence.stage("surveys")) == ("keywords",)
     monkeypatch.setattr(sequence, "STAGES", tuple(s for s in sequence.STAGES if s.key != "registry"))
     assert sequence.needs_of(scoring) == ("sentiment", "surveys", "keywords", "resolution")
+
+
+def test_a_stage_starts_early_only_when_its_kinds_are_in_and_it_needs_no_stage() -> None:
+    keywords, sentiment, resolution = (sequence.stage(k) for k in ("keywords", "sentiment", "resolution"))
+    assert sequence.ready_early(keywords, {"survey", "inspections"})
+    assert not sequence.ready_early(keywords, {"clues", "survey"})
+    assert sequence.ready_early(sentiment, {"registrations"}) and not sequence.ready_early(
+        sentiment, {"clues"}
+    )
+    assert not sequence.ready_early(resolution, set())  # reads every input: waits for the last file
+    assert not sequence.ready_early(replace(sentiment, needs=("keywords",)), set())
 
 
 def test_every_need_comes_earlier_in_the_list() -> None:
@@ -91,6 +104,7 @@ def _tables(db: Path) -> dict[str, list[tuple[Any, ...]]]:
 def test_side_by_side_runs_really_overlap_and_write_what_the_ordered_run_writes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import flows.pipeline as pipeline_module
     from flows.pipeline import pipeline
 
     summary = generate(tmp_path / "inbox", entities=800, seed=21)
@@ -113,6 +127,18 @@ def test_side_by_side_runs_really_overlap_and_write_what_the_ordered_run_writes(
         return replace(stage, run=run)
 
     monkeypatch.setattr(sequence, "STAGES", tuple(meeting(s) for s in sequence.STAGES))
+    # Side by side, the keyword scan starts once registrations and clues are in: the last file's ingest
+    # waits (a while) for it to have started.
+    last = discover(tmp_path / "inbox")[-1].kind
+    assert last not in ("registrations", "clues")
+    early: list[str] = []
+
+    def ingest_last_after_keywords(con: Connection, kind: str, path: Path, run_id: str | None = None) -> Any:
+        if kind == last and get_settings().stage_overlap == "on" and started["keywords"].wait(timeout=60):
+            early.append("keywords")
+        return ingest_file(con, kind, path, run_id)
+
+    monkeypatch.setattr(pipeline_module, "ingest_file", ingest_last_after_keywords)
     results = {}
     for mode in ("off", "on"):
         monkeypatch.setenv("FUNDRISK_STAGE_OVERLAP", mode)
@@ -121,6 +147,7 @@ def test_side_by_side_runs_really_overlap_and_write_what_the_ordered_run_writes(
         assert all(s.key in flow_summary for s in sequence.STAGES), mode
         results[mode] = (_tables(db), flow_summary["scoring"]["tiers"])
     assert sorted(met) == ["keywords", "resolution"]  # both were running at the same time
+    assert early == ["keywords"]  # started before the last file was ingested
     ordered, overlapped = results["off"], results["on"]
     assert overlapped[1] == ordered[1] and sum(ordered[1].values()) > 0
     assert set(overlapped[0]) == set(ordered[0]) >= set(COMPARED)

@@ -30,6 +30,7 @@ class Stage:
     run: StageRun
     partitioned: bool = False  # runs per partition on a Dask cluster when one is configured
     needs: tuple[str, ...] = ()  # stages whose output this one reads (a stage not in the list is done)
+    reads: tuple[str, ...] | None = None  # the input kinds it reads (None: any of them)
 
 
 def _plain(run: Callable[[Connection, str], dict[str, Any]]) -> StageRun:
@@ -45,8 +46,8 @@ def _registry(con: Connection, run_id: str, settings: Settings) -> dict[str, Any
 
 
 STAGES: tuple[Stage, ...] = (
-    Stage("keywords", "敏感词筛查", _plain(run_keywords), partitioned=True),
-    Stage("sentiment", "线索舆情分析", _plain(run_sentiment), partitioned=True),
+    Stage("keywords", "敏感词筛查", _plain(run_keywords), partitioned=True, reads=("registrations", "clues")),
+    Stage("sentiment", "线索舆情分析", _plain(run_sentiment), partitioned=True, reads=("clues",)),
     # After keywords, which replaces the keyword tables' rows of every kind.
     Stage("surveys", "排查登记筛查", _plain(run_survey_screen), needs=("keywords",)),
     Stage("resolution", "主体关联", _plain(run_resolution)),
@@ -94,6 +95,12 @@ def needs_of(stage: Stage) -> tuple[str, ...]:
         if key not in keys:
             todo += [need for s in _ALL if s.key == key for need in s.needs]
     return tuple(k for k in seen if k in keys)
+
+
+def ready_early(stage: Stage, left: set[str]) -> bool:
+    """Whether a stage may start while the input kinds `left` are still to be ingested: it names the
+    kinds it reads, none of them is left, and it needs no other stage."""
+    return stage.reads is not None and not set(stage.reads) & left and not needs_of(stage)
 
 
 def run_stages(con: Connection, run_id: str, settings: Settings) -> dict[str, Any]:
