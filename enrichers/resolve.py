@@ -110,11 +110,12 @@ def _person_accounts(pairs: pl.DataFrame, src: pl.DataFrame, reg: pl.DataFrame) 
     person = src.filter((pl.col("source_kind") == "alert") & pl.col("name").str.contains(PERSON_NAME))
     if person.height == 0:
         return pairs
-    checked = pairs.join(person.select("sid", pl.col("name").alias("person")), on="sid", how="left").join(
-        reg.select("uscc", pl.col("legal_rep").alias("rep")), on="uscc", how="left"
+    # Only the pairs of such accounts are checked (a few thousand of a district's million candidate pairs).
+    checked = pairs.join(person.select("sid", pl.col("name").alias("person")), on="sid").join(
+        reg.select("uscc", pl.col("legal_rep").alias("rep")), on="uscc"
     )
-    keep = pl.col("person").is_null() | (pl.col("rep") == pl.col("person")).fill_null(False)
-    return checked.filter(keep).select(pairs.columns)
+    kept = checked.filter(pl.col("rep") == pl.col("person")).select(pairs.columns)
+    return pl.concat([pairs.join(person.select("sid"), on="sid", how="anti"), kept])
 
 
 def _id_key(ids: pl.Series) -> pl.Series:
