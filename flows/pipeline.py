@@ -235,7 +235,7 @@ def _ingest(
     except BaseException:
         wait(list(early.values()))  # a stage started early ends before the run does
         raise
-    if overlap is None:  # no file was new
+    if overlap is None:  # an empty inbox: the tables as they are decide
         overlap = overlap_task(db)
     return reports, early, overlap
 
