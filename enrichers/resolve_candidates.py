@@ -1,0 +1,216 @@
+"""Candidate pairs for entity resolution (enrichers/resolve.py): every way a source record may name a
+registration, each blocked on a shared key so that no step compares all pairs.
+
+Exact keys (name, core, parent of a branch, short name), one-character typos of the core (masked keys),
+a unique brand or legal representative, a survey at the only registration with its address, and fuzzy
+matches among registrations that share a brand or a rare character bigram, scored by rapidfuzz. A key
+shared by more than BLOCK_CAP registrations proves nothing and is not used. Counts are always taken over
+registrations, so a chunk of source records gets the candidates it would get among all of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import polars as pl
+from rapidfuzz import fuzz, process
+
+RARE_BIGRAM_MAX_DF = 40  # bigrams more common than this in registrations do not block
+MAX_CANDIDATES = 40  # per source record, from the bigram block
+SLICE_ROWS = 500_000  # registrations exploded to keys at a time
+PAIR_CHUNK = 250_000  # candidate pairs handed to rapidfuzz at a time
+BLOCK_CAP = 30  # a blocking key shared by more registrations than this is not used
+FUZZY_CAP = 0.95  # a fuzzy match never outranks an exact one
+TYPO_PER_CHAR = 0.02  # a one-character typo in a core of 4 scores 0.88, of 6 scores 0.92
+TYPO_MAX = 0.93
+PERSON_NAME = r"^[\p{Han}]{2,4}$"  # an account holder that looks like a person, not an organisation
+BASE_SCORES = {
+    "name": 1.0,
+    "core": 0.97,
+    "branch": 0.92,
+    "short_name": 0.90,
+    "typo": 0.88,
+    "brand": 0.86,
+    "legal_rep": 0.85,
+    "holder_id": 0.95,
+    "address": 0.84,  # a grid worker's survey at the address of exactly one registration
+}
+
+
+def small_blocks(frame: pl.DataFrame, key: str) -> pl.DataFrame:
+    """Rows whose key is shared by at most BLOCK_CAP registrations: a key that common proves nothing
+    (dozens of 王记 shops) and would only multiply candidate pairs."""
+    return frame.filter(pl.len().over(key) <= BLOCK_CAP)
+
+
+def sharing(reg: pl.DataFrame, src: pl.DataFrame, key: str) -> pl.DataFrame:
+    """The registrations whose `key` some source record has. A key keeps all its registrations, so the
+    block sizes `small_blocks` counts are unchanged, and a province's millions of keys no source has are
+    never counted (each count is a window over every registration)."""
+    return reg.join(src.select(key).drop_nulls().unique(), on=key, how="semi")
+
+
+def exact_pairs(src: pl.DataFrame, reg: pl.DataFrame) -> pl.DataFrame:
+    keys = [("norm", "norm", "name"), ("core", "core", "core"), ("parent_norm", "norm", "branch")]
+    keys.append(("core", "brand", "short_name"))
+    frames = []
+    for s_key, r_key, method in keys:
+        left = src.select("sid", pl.col(s_key).alias("k")).drop_nulls("k")
+        right = small_blocks(sharing(reg.select("uscc", pl.col(r_key).alias("k")), left, "k"), "k")
+        frames.append(
+            left.join(right, on="k").select(
+                "sid", "uscc", pl.lit(method).alias("method"), pl.lit(BASE_SCORES[method]).alias("score")
+            )
+        )
+    return pl.concat(frames)
+
+
+def _masked_keys(frame: pl.DataFrame, id_col: str) -> pl.DataFrame:
+    """Each core with one character masked: two cores share a key when they differ in one place."""
+    return _masked_keys_lazy(frame, id_col).collect()
+
+
+def _masked_keys_lazy(frame: pl.DataFrame, id_col: str) -> pl.LazyFrame:
+    """As _masked_keys, lazily: a province's registrations explode to tens of millions of keys, which
+    the streaming engine filters batch by batch instead of holding them all."""
+    text = pl.col("core")
+    length = text.str.len_chars()
+    return (
+        frame.lazy()
+        .select(id_col, "core")
+        .filter(length.is_between(4, 16))
+        .with_columns(pl.int_ranges(0, length).alias("pos"))
+        .explode("pos")
+        .select(
+            id_col,
+            pl.concat_str(
+                text.str.slice(0, pl.col("pos")), pl.lit("\x00"), text.str.slice(pl.col("pos") + 1)
+            ).alias("masked"),
+            length.alias("length"),
+        )
+    )
+
+
+def unique_pairs(src: pl.DataFrame, reg: pl.DataFrame, s_key: str, r_key: str, method: str) -> pl.DataFrame:
+    """Pairs on a key that names exactly one registration (a shared brand or person is no evidence)."""
+    unique = reg.group_by(r_key).agg(pl.col("uscc").first(), pl.len().alias("n")).filter(pl.col("n") == 1)
+    left = src.select("sid", pl.col(s_key).alias("k")).drop_nulls("k")
+    return left.join(unique.select(pl.col(r_key).alias("k"), "uscc"), on="k").select(
+        "sid", "uscc", pl.lit(method).alias("method"), pl.lit(BASE_SCORES[method]).alias("score")
+    )
+
+
+def evidence_pairs(src: pl.DataFrame, reg: pl.DataFrame) -> pl.DataFrame:
+    """One-character typos of the core, a shared unique brand, a person who is one entity's legal rep."""
+    # One wrong character weighs more in a long core (忠雅天企业管理咨询) than in a short one (王记面馆).
+    src_keys = _masked_keys(src, "sid")
+    # Only keys some source record has can match; a key keeps all its registrations, so the block
+    # sizes small_blocks counts are the same as over all keys (and a million-row window is saved).
+    wanted = src_keys.lazy().select("masked")
+    reg_keys = _by_slices(
+        reg, lambda part: _masked_keys_lazy(part, "uscc").drop("length").join(wanted, on="masked", how="semi")
+    )
+    typo = (
+        src_keys.join(small_blocks(reg_keys, "masked"), on="masked")
+        .group_by("sid", "uscc")
+        .agg(pl.col("length").first())
+        .select(
+            "sid",
+            "uscc",
+            pl.lit("typo").alias("method"),
+            (BASE_SCORES["typo"] + TYPO_PER_CHAR * (pl.col("length") - 4)).clip(0.0, TYPO_MAX).alias("score"),
+        )
+    )
+    brand = unique_pairs(src.filter(pl.col("brand").str.len_chars() >= 2), reg, "brand", "brand", "brand")
+    people = src.filter((pl.col("source_kind") == "alert") & pl.col("name").str.contains(PERSON_NAME))
+    reps = reg.filter(pl.col("legal_rep").is_not_null())
+    legal_rep = unique_pairs(
+        people.with_columns(pl.col("name").alias("person")), reps, "person", "legal_rep", "legal_rep"
+    )
+    return pl.concat([typo, brand, legal_rep])
+
+
+def premise_pairs(src: pl.DataFrame, reg: pl.DataFrame) -> pl.DataFrame:
+    """A survey (排查登记) names a door: at the address of exactly one registration, that is a candidate
+    even when the signboard differs from the registered name or is missing (clues are left to names)."""
+    surveys = src.filter(pl.col("source_kind") == "survey")
+    return unique_pairs(surveys, reg.drop_nulls("r_addr"), "s_addr", "r_addr", "address")
+
+
+def _by_slices(frame: pl.DataFrame, build: Callable[[pl.DataFrame], pl.LazyFrame]) -> pl.DataFrame:
+    """``build`` applied to SLICE_ROWS rows at a time and concatenated: a province's registrations explode
+    to tens of millions of keys, and a slice bounds what the explode holds before its filter."""
+    parts = [build(frame.slice(start, SLICE_ROWS)) for start in range(0, max(frame.height, 1), SLICE_ROWS)]
+    return pl.concat(part.collect(engine="streaming") for part in parts)
+
+
+def _bigrams_lazy(frame: pl.DataFrame, id_col: str) -> pl.LazyFrame:
+    text = pl.col("core")
+    return (
+        frame.lazy()
+        .select(id_col, "core")
+        .filter(text.str.len_chars() >= 2)
+        .with_columns(pl.int_ranges(0, text.str.len_chars() - 1).alias("pos"))
+        .explode("pos")
+        .select(id_col, text.str.slice(pl.col("pos"), 2).alias("bigram"))
+    )
+
+
+def _bigrams(frame: pl.DataFrame, id_col: str, only: pl.DataFrame | None = None) -> pl.DataFrame:
+    """id_col, bigram: the distinct character bigrams of each core (only those in `only`, if given)."""
+    grams = _bigrams_lazy(frame, id_col)
+    if only is None:
+        return grams.unique().collect(engine="streaming")
+    # Only the kept bigrams of a province's names are ever held, a slice of registrations at a time (a
+    # core's bigrams are all in its own row, so slices never split a unique (id, bigram) pair).
+    kept = only.lazy()
+    return _by_slices(
+        frame, lambda part: _bigrams_lazy(part, id_col).join(kept, on="bigram", how="semi").unique()
+    )
+
+
+def fuzzy_pairs(src: pl.DataFrame, reg: pl.DataFrame) -> pl.DataFrame:
+    """Candidates sharing a brand or a rare bigram of the core, scored by rapidfuzz on the cores."""
+    src_grams = _bigrams(src, "sid")
+    # Bigrams no source record has are never joined; dropping them first leaves every kept bigram's
+    # document frequency unchanged.
+    reg_grams = _bigrams(reg, "uscc", src_grams.select("bigram").unique())
+    rare = reg_grams.group_by("bigram").len().filter(pl.col("len") <= RARE_BIGRAM_MAX_DF).select("bigram")
+    by_gram = (
+        src_grams.join(rare, on="bigram")
+        .join(reg_grams, on="bigram")
+        .group_by("sid", "uscc")
+        .len("shared")
+        # uscc breaks ties in shared bigrams: which candidates make the cut is the same every run
+        .sort(["sid", "shared", "uscc"], descending=[False, True, False])
+        .group_by("sid", maintain_order=True)
+        .head(MAX_CANDIDATES)
+        .select("sid", "uscc")
+    )
+    brands = small_blocks(sharing(reg.select("uscc", "brand"), src, "brand"), "brand")
+    by_brand = src.select("sid", "brand").join(brands, on="brand").select("sid", "uscc")
+    pairs = pl.concat([by_gram, by_brand]).unique()
+    pairs = pairs.join(src.select("sid", pl.col("core").alias("s_core")), on="sid").join(
+        reg.select("uscc", pl.col("core").alias("r_core")), on="uscc"
+    )
+    scores = pair_scores(pairs["s_core"], pairs["r_core"], fuzz.ratio)
+    capped = (scores / 100.0).clip(0.0, FUZZY_CAP)
+    return pairs.select(
+        "sid", "uscc", pl.lit("fuzzy").alias("method"), pl.Series("score", capped, dtype=pl.Float64)
+    )
+
+
+def pair_scores(left: pl.Series, right: pl.Series, scorer: Callable[..., float]) -> np.ndarray:
+    """rapidfuzz's score of each (left[i], right[i]), PAIR_CHUNK pairs at a time: rapidfuzz reads Python
+    strings, and millions of candidate pairs as two lists of them would cost gigabytes at once."""
+    parts = [
+        process.cpdist(
+            left.slice(i, PAIR_CHUNK).to_list(),
+            right.slice(i, PAIR_CHUNK).to_list(),
+            scorer=scorer,
+            workers=-1,
+        )
+        for i in range(0, left.len(), PAIR_CHUNK)
+    ]
+    return np.concatenate(parts) if parts else np.zeros(0)
