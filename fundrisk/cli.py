@@ -27,13 +27,13 @@ from fundrisk.cli_support import (
     guarded,
     out,
     parent_of_folder_exists,
-    prepare_prefect,
     print_json,
     resolve_db,
     say_error,
     table,
 )
 from fundrisk.errors import BadInput
+from fundrisk.prefect_lifecycle import prepare_prefect
 from fundrisk.settings import get_settings
 from fundrisk.sources.spec import kinds_help
 
@@ -108,17 +108,18 @@ def run_pipeline(
     from fundrisk.inbox import scan
     from fundrisk.warehouse.db import run_lock, session
 
-    for warning in scan(inbox).warnings:  # fails fast, before Prefect starts, on a missing inbox
+    for warning in scan(inbox).warnings:  # fails fast, before the flow starts, on a missing inbox
         print(f"警告：{warning}", file=sys.stderr, flush=True)
-    # Issue 16: a second run, a busy or damaged database fail here, before Prefect starts (one line, no
-    # Prefect tracebacks); SIGTERM exits cleanly and no ephemeral Prefect server outlives the process.
+    # Issue 16: a second run, a busy or damaged database fail here, before Prefect is imported (one line,
+    # no Prefect tracebacks); SIGTERM exits cleanly and no ephemeral Prefect server outlives the process
+    # (the console command may have started the local API already: the exit hooks stop it).
     with run_lock(db):
         with session(db):
             pass
         prefect_lifecycle.install()
         prefect_lifecycle.sweep_orphans()
         prepare_prefect()
-        api = prefect_lifecycle.start_local_api()  # boots while the flow's modules import
+        api = prefect_lifecycle.start_local_api()  # (or the one already booting) while the flow imports
         from flows.pipeline import pipeline
 
         with err.status("正在运行流水线（首次启动 Prefect 本地服务可能需要一分钟）…"):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +20,7 @@ from rich.table import Table
 
 from fundrisk.cli_i18n import ZhGroup
 from fundrisk.errors import BadInput, FundriskError
+from fundrisk.prefect_lifecycle import quiet_prefect
 from fundrisk.settings import get_settings
 
 app = typer.Typer(
@@ -144,32 +144,6 @@ def guarded(func: F) -> F:
 
 def resolve_db(db: Path | None) -> Path:
     return db if db is not None else get_settings().db
-
-
-def quiet_prefect() -> None:
-    """No English telemetry notice or usage data from Prefect in an analyst's runs.
-
-    The server's analytics switch does not silence the client's first-run notice, which Prefect prints
-    on import in a terminal unless DO_NOT_TRACK is set; so both are set before prefect is imported.
-    """
-    os.environ.setdefault("DO_NOT_TRACK", "1")
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-
-
-def prepare_prefect() -> None:
-    """Quiet, patient defaults for Prefect's local ephemeral API (its first start can take a minute).
-
-    The terminal shows only warnings, while the run's own log lines (flow and task run loggers,
-    INFO and up) still reach the Prefect API, so the UI's run page shows the progress lines.
-    """
-    quiet_prefect()
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_FLOW_RUNS_LEVEL", "INFO")
-    os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_TASK_RUNS_LEVEL", "INFO")
-    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
-    # The flows use no blocks: registering Prefect's block types costs ~3 s on every ephemeral start.
-    os.environ.setdefault("PREFECT_API_BLOCKS_REGISTER_ON_START", "false")
 
 
 quiet_prefect()  # before any command imports prefect

@@ -18,14 +18,30 @@ from typing import NoReturn
 
 
 def main() -> NoReturn:
-    from fundrisk.cli import app
+    from fundrisk.prefect_lifecycle import Terminated, prepare_prefect, start_local_api
 
     try:
+        if starts_a_run(sys.argv[1:]):
+            # `fundrisk run` needs Prefect's local API, whose boot (~10 s) is the longest wait of a run's
+            # start: it boots while the CLI's own modules load, and run_pipeline finds it started (a run
+            # that then fails its checks stops it on the way out, like any other exit).
+            prepare_prefect()
+            start_local_api()
+        from fundrisk.cli import app
+
         app()
         code = 0
     except SystemExit as exc:
         code = exit_status(exc.code)
+    except Terminated:  # SIGTERM before a command began: nothing was started that the exit hooks miss
+        print("收到终止信号（SIGTERM），已停止", file=sys.stderr)
+        code = 143
     leave(code)
+
+
+def starts_a_run(args: list[str]) -> bool:
+    """Whether the command line is `fundrisk run …` (not its help)."""
+    return bool(args) and args[0] == "run" and not {"-h", "--help"} & set(args)
 
 
 def exit_status(code: object) -> int:

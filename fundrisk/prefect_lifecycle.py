@@ -13,6 +13,8 @@ every killed run left its server behind. Here:
 * `start_local_api()` starts that same server before prefect is imported: Prefect would start it only when
   the flow first calls the API, after importing the whole server into this process too (~7 s); started
   early it boots on the other core while this process imports the flow (`fundrisk run` starts ~8 s sooner).
+  The console command (fundrisk/console.py) calls it before even the CLI loads; a second call returns
+  the server already booting.
 """
 
 from __future__ import annotations
@@ -37,6 +39,33 @@ OWNER_ENV = "FUNDRISK_PREFECT_OWNER"
 SERVER_MARK = "prefect.server.api.server:create_app"
 _installed = False
 _started: list[subprocess.Popen[bytes]] = []  # servers started by start_local_api
+_url: list[str | None] = [None]  # the API address of the last of them
+
+
+def quiet_prefect() -> None:
+    """No English telemetry notice or usage data from Prefect in an analyst's runs.
+
+    The server's analytics switch does not silence the client's first-run notice, which Prefect prints
+    on import in a terminal unless DO_NOT_TRACK is set; so both are set before prefect is imported.
+    """
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+
+def prepare_prefect() -> None:
+    """Quiet, patient defaults for Prefect's local ephemeral API (its first start can take a minute).
+
+    The terminal shows only warnings, while the run's own log lines (flow and task run loggers,
+    INFO and up) still reach the Prefect API, so the UI's run page shows the progress lines.
+    """
+    quiet_prefect()
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_FLOW_RUNS_LEVEL", "INFO")
+    os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_TASK_RUNS_LEVEL", "INFO")
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+    # The flows use no blocks: registering Prefect's block types costs ~3 s on every ephemeral start.
+    os.environ.setdefault("PREFECT_API_BLOCKS_REGISTER_ON_START", "false")
 
 
 class Terminated(BaseException):
@@ -135,6 +164,8 @@ def start_local_api() -> str | None:
     """Start Prefect's temporary API server now, as Prefect itself would start it, and point
     PREFECT_API_URL at it; None (nothing started) when PREFECT_API_URL is set or prefect is already
     imported (it reads its settings once, on import)."""
+    if _started and _started[-1].poll() is None and os.environ.get("PREFECT_API_URL") == _url[0]:
+        return _url[0]  # started already (the console command starts it before the CLI is imported)
     spec = importlib.util.find_spec("prefect")
     if os.environ.get("PREFECT_API_URL") or "prefect" in sys.modules or spec is None or not spec.origin:
         return None
@@ -151,6 +182,7 @@ def start_local_api() -> str | None:
     cmd = [sys.executable, "-m", "uvicorn", "--app-dir", app_dir, *args, "--lifespan", "on"]
     _started.append(subprocess.Popen(cmd, env=env))
     os.environ["PREFECT_API_URL"] = url = f"http://127.0.0.1:{port}/api"
+    _url[0] = url
     return url
 
 

@@ -141,11 +141,23 @@ def test_a_bad_setting_fails_before_the_run_starts(
     """Exit 2 before Prefect or the database is touched: no run row, no progress line."""
     (tmp_path / "inbox").mkdir()
     db = tmp_path / "f.duckdb"
+    servers_before = _api_servers()
     started = time.monotonic()
     result = fundrisk("run", "--inbox", str(tmp_path / "inbox"), "--db", str(db), env=env)
     one_line(result, 2, fragment)
     assert "开始运行" not in result.stderr and not db.exists()
-    assert time.monotonic() - started < 30  # no ephemeral Prefect server was started
+    assert time.monotonic() - started < 30  # the flow never started
+    assert _api_servers() <= servers_before  # the local API the command started early is gone with it
+
+
+def _api_servers() -> set[int]:
+    """Pids of the Prefect API servers running now (started the way prefect_lifecycle starts them)."""
+    found = set()
+    for proc in psutil.process_iter(["pid", "cmdline"]):
+        with contextlib.suppress(psutil.Error):
+            if prefect_lifecycle.SERVER_MARK in " ".join(proc.info["cmdline"] or []):
+                found.add(proc.info["pid"])
+    return found
 
 
 @pytest.mark.slow
