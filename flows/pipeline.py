@@ -192,13 +192,13 @@ def _steps(
                     partitioned = True
                 continue
             summary[stage.key] = stage_task(db, stage.key, stage.label, run_id)
-    # The week's progress reads the run's scores, the inputs and the analysts' reviewed events, none of
-    # which the ledger or the exports write: it is counted beside them, not after them.
+    progress(STEPS["ledger"])
+    summary["ledger"] = ledger_task(db, run_id)
+    # The week's progress reads what the ledger left (the exports write files, not tables): it is counted
+    # beside the exports, not after them.
     progress("百日清零进度")
     campaign = campaign_progress_task.submit(db, in_run=True)
     try:
-        progress(STEPS["ledger"])
-        summary["ledger"] = ledger_task(db, run_id)
         if out_dir:
             progress(STEPS["publish"])
             summary["exports"] = publish_task(db, run_id, out_dir)
