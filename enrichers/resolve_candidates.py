@@ -93,10 +93,14 @@ def _masked_keys_lazy(frame: pl.DataFrame, id_col: str) -> pl.LazyFrame:
 
 
 def unique_pairs(src: pl.DataFrame, reg: pl.DataFrame, s_key: str, r_key: str, method: str) -> pl.DataFrame:
-    """Pairs on a key that names exactly one registration (a shared brand or person is no evidence)."""
-    unique = reg.group_by(r_key).agg(pl.col("uscc").first(), pl.len().alias("n")).filter(pl.col("n") == 1)
+    """Pairs on a key that names exactly one registration (a shared brand or person is no evidence).
+
+    Only the registrations with a key some record has are grouped (`sharing`: each keeps all of its
+    registrations, so the counts are the same), not a province's every key."""
     left = src.select("sid", pl.col(s_key).alias("k")).drop_nulls("k")
-    return left.join(unique.select(pl.col(r_key).alias("k"), "uscc"), on="k").select(
+    named = sharing(reg.select("uscc", pl.col(r_key).alias("k")), left, "k")
+    unique = named.group_by("k").agg(pl.col("uscc").first(), pl.len().alias("n")).filter(pl.col("n") == 1)
+    return left.join(unique.select("k", "uscc"), on="k").select(
         "sid", "uscc", pl.lit(method).alias("method"), pl.lit(BASE_SCORES[method]).alias("score")
     )
 
