@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -104,26 +104,24 @@ def _store(
     seen = pl.DataFrame(schema={"record_key": pl.Utf8, "line": pl.Int64})
     pending: Future[tuple[int, int]] | None = None
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-write")
+    # The pool is entered last, so it is left first: on a failure its exit waits for a pending write
+    # before the transaction rolls back.
     with one_thread(con) as threads, transaction(con), pool as writer:
-        try:
-            for raw in batches:
-                result = validate(raw, spec, record.source_file, seen)
-                rows, ok, bad = raw.rows_read, result.loaded.height, result.quarantine.height
-                if ok + bad != rows:  # the invariant the analysts rely on; never silently break it
-                    raise AssertionError(f"row count mismatch in {record.source_file}: {ok}+{bad}!={rows}")
-                if pending is not None:
-                    changed, restated = pending.result()
-                    updated, unchanged = updated + changed, unchanged + restated
-                staged = stage_batch(result.loaded, result.quarantine, record)  # Arrow, on this thread
-                pending = writer.submit(write_staged, con, spec, staged, threads)
-                read, loaded, rejected = read + rows, loaded + ok, rejected + bad
-                seen = pl.concat([seen, result.loaded.select("record_key", "line")])
-                notes = (*notes, *(note for note in raw.notes if note not in notes))
+        for raw in batches:
+            result = validate(raw, spec, record.source_file, seen)
+            rows, ok, bad = raw.rows_read, result.loaded.height, result.quarantine.height
+            if ok + bad != rows:  # the invariant the analysts rely on; never silently break it
+                raise AssertionError(f"row count mismatch in {record.source_file}: {ok}+{bad}!={rows}")
             if pending is not None:
                 changed, restated = pending.result()
                 updated, unchanged = updated + changed, unchanged + restated
-        finally:
-            if pending is not None:  # a failure above: let the write end before the rollback
-                wait([pending])
+            staged = stage_batch(result.loaded, result.quarantine, record)  # Arrow, on this thread
+            pending = writer.submit(write_staged, con, spec, staged, threads)
+            read, loaded, rejected = read + rows, loaded + ok, rejected + bad
+            seen = pl.concat([seen, result.loaded.select("record_key", "line")])
+            notes = (*notes, *(note for note in raw.notes if note not in notes))
+        if pending is not None:
+            changed, restated = pending.result()
+            updated, unchanged = updated + changed, unchanged + restated
         record_file(con, record, read, loaded, rejected, updated)
     return (read, loaded, rejected, updated, unchanged), notes

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import polars as pl
@@ -36,11 +36,13 @@ def run_scoring(con: Connection, run_id: str, part_rows: int | None = None) -> d
     # No transaction around the batches: a large one is held in memory until it commits, and a run
     # that dies here is redone from clear_run_scores, which clears whatever this run wrote before.
     # A part is written on its own connection while the next one is scored (DuckDB's insert and polars
-    # both let go of the GIL): one part in flight at most.
-    writer, pending = con.cursor(), None
+    # both let go of the GIL): one part in flight at most, and the pool's exit waits for it, also on a
+    # failure, before the connection is closed.
+    writer = con.cursor()
     try:
         clear_run_scores(con, run_id)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="scores-write") as pool:
+            pending: Future[None] | None = None
             for part in range(parts):
                 features = staged_part(con, part, parts)
                 result = score_subjects(features, config, fitted=fitted)
@@ -60,8 +62,6 @@ def run_scoring(con: Connection, run_id: str, part_rows: int | None = None) -> d
             if pending is not None:
                 pending.result()
     finally:
-        if pending is not None:
-            wait([pending])  # a failure above: the write ends before the connection does
         writer.close()
         drop_staged(con)
     return {
