@@ -47,6 +47,7 @@ MATCH_COLUMNS = (
     "town",
     "grid",
 )
+REVIEW_SCHEMA = {"source_kind": pl.Utf8, "source_id": pl.Utf8, "uscc": pl.Utf8, "decision": pl.Utf8}
 GRID_LIFT = 0.04  # same 网格 as the clue: a small lift; another grid of the same town: a small penalty
 
 
@@ -117,11 +118,8 @@ def _reviewed_pairs(
     reviewed: pl.DataFrame | None, src: pl.DataFrame, reg: pl.DataFrame
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(confirmed links as sid, uscc, method, score; rejected pairs as sid, uscc) of existing records."""
-    empty = pl.DataFrame(
-        schema={"source_kind": pl.Utf8, "source_id": pl.Utf8, "uscc": pl.Utf8, "decision": pl.Utf8}
-    )
     pairs = (
-        (reviewed if reviewed is not None else empty)
+        _reviews(reviewed)
         .join(src.select("sid", "source_kind", "source_id"), on=["source_kind", "source_id"])
         .join(reg.select("uscc"), on="uscc", how="semi")
     )
@@ -206,7 +204,11 @@ def resolve(
     ]
     links = pl.concat([c.links for c in chunks])
     if contexts is not None:
-        refused = _decided(reviewed, "reject").select("source_kind", "source_id", "uscc")
+        refused = (
+            _reviews(reviewed)
+            .filter(pl.col("decision") == "reject")
+            .select("source_kind", "source_id", "uscc")
+        )
         parts = [
             mention_links(contexts.slice(start, context_rows), reg)
             for start in range(0, max(contexts.height, 1), context_rows)
@@ -220,11 +222,9 @@ def resolve(
     )
 
 
-def _decided(reviewed: pl.DataFrame | None, decision: str) -> pl.DataFrame:
-    """An analyst's pairs with this decision (none when nothing was reviewed)."""
-    if reviewed is None:
-        return pl.DataFrame(schema={"source_kind": pl.Utf8, "source_id": pl.Utf8, "uscc": pl.Utf8})
-    return reviewed.filter(pl.col("decision") == decision)
+def _reviews(reviewed: pl.DataFrame | None) -> pl.DataFrame:
+    """An analyst's decisions (source_kind, source_id, uscc, decision); none when nothing was reviewed."""
+    return reviewed if reviewed is not None else pl.DataFrame(schema=REVIEW_SCHEMA)
 
 
 def _resolve_records(reg: pl.DataFrame, sources: pl.DataFrame, reviewed: pl.DataFrame | None) -> Resolution:
