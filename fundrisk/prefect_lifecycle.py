@@ -39,7 +39,7 @@ OWNER_ENV = "FUNDRISK_PREFECT_OWNER"
 SERVER_MARK = "prefect.server.api.server:create_app"
 _installed = False
 _started: list[subprocess.Popen[bytes]] = []  # servers started by start_local_api
-_url: list[str | None] = [None]  # the API address of the last of them
+_url: str | None = None  # the API address of the last of them
 
 
 def quiet_prefect() -> None:
@@ -164,8 +164,9 @@ def start_local_api() -> str | None:
     """Start Prefect's temporary API server now, as Prefect itself would start it, and point
     PREFECT_API_URL at it; None (nothing started) when PREFECT_API_URL is set or prefect is already
     imported (it reads its settings once, on import)."""
-    if _started and _started[-1].poll() is None and os.environ.get("PREFECT_API_URL") == _url[0]:
-        return _url[0]  # started already (the console command starts it before the CLI is imported)
+    global _url
+    if _started and _started[-1].poll() is None and os.environ.get("PREFECT_API_URL") == _url:
+        return _url  # started already (the console command starts it before the CLI is imported)
     spec = importlib.util.find_spec("prefect")
     if os.environ.get("PREFECT_API_URL") or "prefect" in sys.modules or spec is None or not spec.origin:
         return None
@@ -181,9 +182,8 @@ def start_local_api() -> str | None:
     app_dir = str(Path(spec.origin).parent.parent)  # what Prefect passes (prefect.__module_path__.parent)
     cmd = [sys.executable, "-m", "uvicorn", "--app-dir", app_dir, *args, "--lifespan", "on"]
     _started.append(subprocess.Popen(cmd, env=env))
-    os.environ["PREFECT_API_URL"] = url = f"http://127.0.0.1:{port}/api"
-    _url[0] = url
-    return url
+    os.environ["PREFECT_API_URL"] = _url = f"http://127.0.0.1:{port}/api"
+    return _url
 
 
 def wait_until_ready(url: str | None, timeout: float = 180.0) -> None:
