@@ -262,10 +262,11 @@ def _combine(ties: pl.DataFrame, rules: TieRules) -> pl.DataFrame:
 def repeat_offenders(registrations: pl.DataFrame, flagged: pl.DataFrame) -> pl.DataFrame:
     """uscc, related_uscc, relation, reason, strength, weight: one row per registration tied to a flagged entity."""
     rules = tie_rules()
-    # Only the columns a tie can use: a province's registrations are not copied whole by unique().
-    regs = registrations.select([c for c in TIE_INPUTS if c in registrations.columns]).unique(
-        "uscc", keep="first"
-    )
+    # Only the columns a tie can use, and copied by unique() only when some code is there twice: a
+    # province's registrations, read from the table, are unique already.
+    regs = registrations.select([c for c in TIE_INPUTS if c in registrations.columns])
+    if regs["uscc"].n_unique() < regs.height:
+        regs = regs.unique("uscc", keep="first")
     frame = _frame(regs, rules)
     ids = flagged.select("uscc").unique()
     keyed = pl.concat(

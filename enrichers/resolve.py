@@ -10,6 +10,7 @@ they are weighed and decided, records a chunk at a time.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -140,6 +141,7 @@ def _adjust_for_address(pairs: pl.DataFrame, src: pl.DataFrame, reg: pl.DataFram
     pairs = pairs.join(
         src.select("sid", "s_addr", pl.col("town").alias("s_town"), pl.col("grid").alias("s_grid")), on="sid"
     ).join(reg.select("uscc", "r_addr", "r_town", "r_grid"), on="uscc")
+    pairs = pairs.with_columns(pl.col("r_town", "r_grid").cast(pl.Utf8))  # categorical at a province
     both = pairs["s_addr"].is_not_null() & pairs["r_addr"].is_not_null()
     # Only pairs with both addresses are compared, and the same text scores 100 without rapidfuzz: at a
     # million registrations 0.44 of 1.8 million candidate pairs still need it (a survey at its own door).
@@ -180,7 +182,7 @@ def _adjust_for_address(pairs: pl.DataFrame, src: pl.DataFrame, reg: pl.DataFram
 
 def resolve(
     regs: pl.DataFrame,
-    sources: pl.DataFrame,
+    sources: pl.DataFrame | Iterable[pl.DataFrame],
     contexts: pl.DataFrame | None = None,
     reviewed: pl.DataFrame | None = None,
     chunk_rows: int = SOURCE_CHUNK,
@@ -196,12 +198,13 @@ def resolve(
     Each record is decided on its own candidates, and every count a step takes (block sizes, unique keys,
     bigram frequencies) is over registrations, so records are resolved `chunk_rows` at a time with the
     same result: a province's candidate pairs and keys are held a chunk at a time (clue texts likewise,
-    `context_rows` at a time)."""
+    `context_rows` at a time). `sources` may also be the chunks themselves (read as they are resolved);
+    then they are taken as they come, and there must be at least one."""
     reg = prepare_registrations(regs)
-    chunks = [
-        _resolve_records(reg, sources.slice(start, chunk_rows), reviewed)
-        for start in range(0, max(sources.height, 1), chunk_rows)
-    ]
+    if isinstance(sources, pl.DataFrame):
+        frame = sources
+        sources = [frame.slice(start, chunk_rows) for start in range(0, max(frame.height, 1), chunk_rows)]
+    chunks = [_resolve_records(reg, part, reviewed) for part in sources]
     links = pl.concat([c.links for c in chunks])
     if contexts is not None:
         refused = (

@@ -18,7 +18,15 @@ from enrichers.registry.snapshot import Snapshot, read_snapshot
 from enrichers.resolve import resolve
 from fundrisk.inbox import discover
 from fundrisk.ingest import ingest_file
-from fundrisk.stages.resolve_sources import clue_contexts, registrations_frame, sources_frame
+from fundrisk.stages.resolve import run_resolution
+from fundrisk.stages.resolve_sources import (
+    clue_contexts,
+    keyed_registrations,
+    registrations_frame,
+    source_chunks,
+    sources_frame,
+    with_offender_columns,
+)
 from fundrisk.synth import GeneratedSummary, generate
 from fundrisk.warehouse import connect
 from fundrisk.warehouse.frames import read
@@ -63,6 +71,36 @@ def test_records_resolved_in_chunks_are_resolved_as_in_one(demo: GeneratedSummar
     assert not whole.links.equals(first.links)  # the decisions changed something
     for part in ("links", "review", "unmatched"):
         assert getattr(chunked, part).equals(getattr(whole, part)), part
+
+
+@pytest.mark.slow
+def test_the_stage_reads_a_slice_at_a_time_and_gets_the_whole_frames_answer(demo: GeneratedSummary) -> None:
+    con = connect(":memory:")
+    for f in discover(demo.out):
+        ingest_file(con, f.kind, f.path)
+    regs = registrations_frame(con)
+    keyed = keyed_registrations(con, rows=301)
+    assert keyed.height == regs.height > 3 * 301
+    plain = with_name_keys(regs)
+    assert keyed.select(pl.col("town", "grid").cast(pl.Utf8), "norm", "core", "addr_key").equals(
+        plain.select("town", "grid", "norm", "core", "addr_key")
+    )
+    chunks = list(source_chunks(con, 211))
+    sources = sources_frame(con)
+    assert len(chunks) > 5 and pl.concat(chunks).equals(sources)
+    # The stage (slices, chunks, offender columns added after the resolution) against the plain frames.
+    run_resolution(con, "R1")
+    whole = resolve(plain, sources, clue_contexts(con))
+    links = read(con, "SELECT source_kind, source_id, uscc, method, score FROM entity_links")
+    assert links.sort("source_kind", "source_id", "uscc").equals(whole.links)
+    prov = read(con, "SELECT uscc, name FROM provincial_list")
+    insp = read(con, "SELECT uscc, inspected_on, conclusion FROM inspections")
+    full = with_offender_columns(con, keyed)
+    assert full["phone"].equals(regs["phone"]) and full["status"].cast(pl.Utf8).equals(regs["status"])
+    relations = repeat_offenders(plain, flagged_entities(plain, prov, insp))
+    stored = read(con, "SELECT uscc, related_uscc, relation, reason, strength, weight FROM entity_relations")
+    assert relations.height > 0
+    assert stored.sort("uscc", "related_uscc").equals(relations.select(stored.columns))
 
 
 @pytest.mark.slow

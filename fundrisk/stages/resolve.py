@@ -6,11 +6,15 @@ from __future__ import annotations
 import polars as pl
 
 from enrichers.leads import group_leads
-from enrichers.names import with_name_keys
 from enrichers.offenders import flagged_entities, repeat_offenders
-from enrichers.resolve import resolve
+from enrichers.resolve import SOURCE_CHUNK, resolve
 from fundrisk.review.feedback import lead_merge_groups, reviewed_links
-from fundrisk.stages.resolve_sources import clue_contexts, registrations_frame, sources_frame
+from fundrisk.stages.resolve_sources import (
+    clue_contexts,
+    keyed_registrations,
+    source_chunks,
+    with_offender_columns,
+)
 from fundrisk.warehouse.db import Connection
 from fundrisk.warehouse.frames import replace_rows
 from fundrisk.warehouse.inputs_store import inspections, provincial_entries
@@ -18,10 +22,12 @@ from fundrisk.warehouse.inputs_store import inspections, provincial_entries
 
 def run_resolution(con: Connection, run_id: str) -> dict[str, object]:
     """Recompute links, leads and relations from the current tables (cheap; inputs may have changed)."""
-    regs = with_name_keys(registrations_frame(con))  # parsed once, shared by resolve and offenders
+    regs = keyed_registrations(con)  # parsed once, shared by resolve and offenders
     # An analyst's decisions (fundrisk review import) are honoured: confirmed links used, rejected ones
-    # never proposed again, leads decided to be one operator merged.
-    result = resolve(regs, sources_frame(con), clue_contexts(con), reviewed_links(con))
+    # never proposed again, leads decided to be one operator merged. Source records are read a chunk
+    # at a time as they are resolved.
+    chunks = source_chunks(con, SOURCE_CHUNK)
+    result = resolve(regs, chunks, clue_contexts(con), reviewed_links(con))
     leads, members = group_leads(result.unmatched, lead_merge_groups(con))
     stamp = pl.lit(run_id).alias("run_id")
     replace_rows(con, "entity_links", result.links.with_columns(stamp))
@@ -37,6 +43,7 @@ def run_resolution(con: Connection, run_id: str) -> dict[str, object]:
         "leads": leads.height,
     }
     del result, leads, members  # written: a province's links are not held beside the offender check
+    regs = with_offender_columns(con, regs)
     flagged = flagged_entities(regs, provincial_entries(con), inspections(con))
     relations = repeat_offenders(regs, flagged)
     replace_rows(

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import polars as pl
 
+from enrichers.names import with_name_keys
 from fundrisk.warehouse import inputs_store
 from fundrisk.warehouse.db import Connection
 
@@ -17,16 +20,45 @@ SOURCE_SCHEMA = {
     "grid": pl.Utf8,
     "holder_id": pl.Utf8,
 }
+REGISTRATION_SLICE = 1_000_000  # registrations read and keyed at a time
 
 
 def registrations_frame(con: Connection) -> pl.DataFrame:
     return inputs_store.resolution_registrations(con)
 
 
+def keyed_registrations(con: Connection, rows: int = REGISTRATION_SLICE) -> pl.DataFrame:
+    """Registrations with their name keys (with_name_keys), keyed a slice at a time, for the resolution.
+
+    At a province this frame is most of the stage's memory: the raw address is dropped once keyed,
+    town and grid (a few dozen values) are categorical, and what only the offender check compares is
+    added after the resolution (with_offender_columns)."""
+    return pl.concat(
+        with_name_keys(part).drop("address").with_columns(pl.col("town", "grid").cast(pl.Categorical))
+        for part in inputs_store.registration_slices(con, rows)
+    )
+
+
+def with_offender_columns(con: Connection, regs: pl.DataFrame) -> pl.DataFrame:
+    """keyed_registrations plus status, industry, phone and legal_rep_id, read in the same order."""
+    extra = inputs_store.offender_columns(con)
+    if not extra["uscc"].equals(regs["uscc"]):  # the table changed in between: match on the code
+        extra = regs.select("uscc").join(extra, on="uscc", how="left", maintain_order="left")
+    return regs.drop("legal_rep_id").hstack(
+        extra.select(pl.col("status", "industry").cast(pl.Categorical), "phone", "legal_rep_id").get_columns()
+    )
+
+
 def sources_frame(con: Connection) -> pl.DataFrame:
     """Alerts (account holder), clues (named subject) and surveys (signboard) as one frame to link."""
     frames = inputs_store.link_sources(con)
     return pl.concat([f.cast(SOURCE_SCHEMA) for f in frames])  # type: ignore[arg-type]
+
+
+def source_chunks(con: Connection, rows: int) -> Iterator[pl.DataFrame]:
+    """sources_frame `rows` records at a time: a province's millions of records are read as resolved."""
+    for frame in inputs_store.link_source_batches(con, rows):
+        yield frame.cast(SOURCE_SCHEMA)  # type: ignore[arg-type]
 
 
 def clue_contexts(con: Connection) -> pl.DataFrame:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import duckdb
 import polars as pl
+import pyarrow as pa
 
 from fundrisk.warehouse.db import ident, transaction
 
@@ -13,6 +16,24 @@ def read(
 ) -> pl.DataFrame:
     """The result of a parameterised query (positional ? or named $name parameters) as a polars frame."""
     return con.sql(sql, params=params or []).pl()
+
+
+def read_batches(
+    con: duckdb.DuckDBPyConnection, sql: str, rows: int, params: list[object] | None = None
+) -> Iterator[pl.DataFrame]:
+    """The result of a parameterised query as frames of at most `rows` rows, in the query's order: a
+    province's table is turned into what a stage keeps one slice at a time, never held raw at once."""
+    reader = con.sql(sql, params=params or []).to_arrow_reader(rows)
+    held: list[pa.RecordBatch] = []  # DuckDB hands out batches smaller than asked: gathered up to `rows`
+    count, empty = 0, True
+    for batch in reader:
+        held.append(batch)
+        count += batch.num_rows
+        if count >= rows:
+            yield pl.from_arrow(pa.Table.from_batches(held))  # type: ignore[misc]
+            held, count, empty = [], 0, False
+    if held or empty:  # an empty table is one empty frame with the query's columns, not none
+        yield pl.from_arrow(pa.Table.from_batches(held, schema=reader.schema))  # type: ignore[misc]
 
 
 def replace_rows(

@@ -6,10 +6,12 @@ one query defines what the keyword scan reads on either path.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import duckdb
 import polars as pl
 
-from fundrisk.warehouse.frames import read
+from fundrisk.warehouse.frames import read, read_batches
 
 REGISTRATION_SQL = "SELECT uscc, name, business_scope FROM registrations"
 CLUE_SQL = "SELECT clue_id, subject_name, content FROM clues"
@@ -38,24 +40,39 @@ def resolution_registrations(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     )
 
 
+def registration_slices(con: duckdb.DuckDBPyConnection, rows: int) -> Iterator[pl.DataFrame]:
+    """resolution_registrations without what only the offender check compares (offender_columns), a
+    slice of `rows` at a time: a province's registrations are keyed slice by slice, never held raw."""
+    sql = "SELECT uscc, name, address, town, grid, legal_rep, legal_rep_id FROM registrations"
+    return read_batches(con, sql, rows)
+
+
+def offender_columns(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """uscc, status, industry, phone, legal_rep_id: what the offender check compares beside the names,
+    in the same order as registration_slices (DuckDB keeps a table's insertion order)."""
+    return read(con, "SELECT uscc, status, industry, phone, legal_rep_id FROM registrations")
+
+
+# Alerts (account holder), clues (named subject) and surveys (signboard, address) in one column shape.
+LINK_SOURCE_SQL = (
+    "SELECT 'alert' AS source_kind, alert_id AS source_id, account_name AS name, uscc, "
+    "NULL::VARCHAR AS address, NULL::VARCHAR AS town, NULL::VARCHAR AS grid, holder_id FROM alerts",
+    "SELECT 'clue' AS source_kind, clue_id AS source_id, subject_name AS name, subject_uscc AS uscc, "
+    "subject_address AS address, town, grid, NULL::VARCHAR AS holder_id FROM clues",
+    "SELECT 'survey' AS source_kind, survey_id AS source_id, signboard AS name, uscc, address, town, "
+    "grid, NULL::VARCHAR AS holder_id FROM surveys",
+)
+
+
 def link_sources(con: duckdb.DuckDBPyConnection) -> list[pl.DataFrame]:
-    """Alerts (account holder), clues (named subject) and surveys (signboard, address) in one column shape."""
-    alerts = read(
-        con,
-        "SELECT 'alert' AS source_kind, alert_id AS source_id, account_name AS name, uscc, "
-        "NULL::VARCHAR AS address, NULL::VARCHAR AS town, NULL::VARCHAR AS grid, holder_id FROM alerts",
-    )
-    clues = read(
-        con,
-        "SELECT 'clue' AS source_kind, clue_id AS source_id, subject_name AS name, subject_uscc AS uscc, "
-        "subject_address AS address, town, grid, NULL::VARCHAR AS holder_id FROM clues",
-    )
-    surveys = read(
-        con,
-        "SELECT 'survey' AS source_kind, survey_id AS source_id, signboard AS name, uscc, address, town, "
-        "grid, NULL::VARCHAR AS holder_id FROM surveys",
-    )
-    return [alerts, clues, surveys]
+    """Alerts, clues and surveys as three frames of one column shape."""
+    return [read(con, sql) for sql in LINK_SOURCE_SQL]
+
+
+def link_source_batches(con: duckdb.DuckDBPyConnection, rows: int) -> Iterator[pl.DataFrame]:
+    """link_sources as frames of at most `rows` records, alerts first, then clues, then surveys."""
+    for sql in LINK_SOURCE_SQL:
+        yield from read_batches(con, sql, rows)
 
 
 def clue_contexts(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
