@@ -149,8 +149,9 @@ def _frame(regs: pl.DataFrame, rules: TieRules) -> pl.DataFrame:
     return regs.select(
         "uscc",
         "name",
-        text["town"].cast(pl.Utf8).str.strip_chars().alias("town"),
-        text["industry"].cast(pl.Utf8).str.strip_chars().alias("industry"),
+        # A few dozen towns and industries: categorical, not a province's millions of strings.
+        text["town"].cast(pl.Utf8).str.strip_chars().cast(pl.Categorical).alias("town"),
+        text["industry"].cast(pl.Utf8).str.strip_chars().cast(pl.Categorical).alias("industry"),
         pl.col("legal_rep_id").cast(pl.Utf8).str.to_uppercase().str.strip_chars(),
         pl.col("phone").cast(pl.Utf8).str.replace_all(r"[\s\-]", ""),
     ).with_columns(
@@ -183,13 +184,18 @@ def _key_ties(frame: pl.DataFrame, ids: pl.DataFrame, key: str, tie: str, rules:
 
 def _brand_ties(frame: pl.DataFrame, ids: pl.DataFrame, keyed: pl.DataFrame, rules: TieRules) -> pl.DataFrame:
     """uscc, related_uscc, tie, w: brand ties within the same industry and town, or beside another tie."""
-    usable = frame.filter(
-        (pl.col("brand").str.len_chars() >= MIN_BRAND_CHARS)
-        & ~pl.col("name").str.contains(FI_NAME)
-        & ~pl.col("brand").str.contains(GENERIC_BRAND)
-    ).with_columns(pl.len().over("brand").alias("brand_n"))
-    prior = usable.join(ids, on="uscc", how="semi").rename({"uscc": "related_uscc"})
     block = ["industry", "town"]
+    usable = (  # lazily: only the columns used are gathered, not every column of a province's frame
+        frame.lazy()
+        .filter(
+            (pl.col("brand").str.len_chars() >= MIN_BRAND_CHARS)
+            & ~pl.col("name").str.contains(FI_NAME)
+            & ~pl.col("brand").str.contains(GENERIC_BRAND)
+        )
+        .select("uscc", "core", "brand", *block, pl.len().over("brand").alias("brand_n"))
+        .collect()
+    )
+    prior = usable.join(ids, on="uscc", how="semi").rename({"uscc": "related_uscc"})
     in_block = _per_town(
         usable.select("uscc", "core", "brand", *block), prior.select("related_uscc", "brand", *block), block
     )
