@@ -53,7 +53,14 @@ def _scores(hits: pl.DataFrame, registrations: pl.DataFrame) -> pl.DataFrame:
     scored = (
         pl.concat(parts, how="diagonal_relaxed")
         if parts
-        else pl.DataFrame(schema={"subject_id": pl.Utf8, "keyword_score": pl.Int64, "subject_kind": pl.Utf8})
+        else pl.DataFrame(
+            schema={
+                "subject_id": pl.Utf8,
+                "keyword_score": pl.Int64,
+                "hit_terms": pl.Int64,
+                "subject_kind": pl.Utf8,
+            }
+        )  # no hits at all (a slice of a province's plain names): every subject scored by the model alone
     )
     model = load_model()
     if model is None or registrations.height == 0:

@@ -16,8 +16,10 @@ from enrichers.registry.base import FETCHED, NOT_FOUND, Subject
 from enrichers.registry.facts import fact_frames
 from enrichers.registry.snapshot import Snapshot, read_snapshot
 from enrichers.resolve import resolve
+from fundrisk.campaign.survey_stage import run_survey_screen, survey_keyword_rows
 from fundrisk.inbox import discover
 from fundrisk.ingest import ingest_file
+from fundrisk.stages.keywords import keyword_rows, run_keywords
 from fundrisk.stages.resolve import run_resolution
 from fundrisk.stages.resolve_sources import (
     clue_contexts,
@@ -101,6 +103,28 @@ def test_the_stage_reads_a_slice_at_a_time_and_gets_the_whole_frames_answer(demo
     stored = read(con, "SELECT uscc, related_uscc, relation, reason, strength, weight FROM entity_relations")
     assert relations.height > 0
     assert stored.sort("uscc", "related_uscc").equals(relations.select(stored.columns))
+
+
+@pytest.mark.slow
+def test_keywords_and_surveys_screened_a_slice_at_a_time_as_in_one(demo: GeneratedSummary) -> None:
+    con = connect(":memory:")
+    for f in discover(demo.out):
+        ingest_file(con, f.kind, f.path)
+    regs = read(con, "SELECT uscc, name, business_scope FROM registrations")
+    clues = read(con, "SELECT clue_id, subject_name, content FROM clues")
+    surveys = read(con, "SELECT survey_id, signboard, found FROM surveys")
+    assert regs.height > 5 * 307 and surveys.height > 3 * 307
+    hits, scores, counts = keyword_rows(regs, clues, "R1")
+    s_hits, s_scores, s_counts = survey_keyword_rows(surveys, "R1")
+    assert run_keywords(con, "R1", slice_rows=307) == counts
+    assert run_survey_screen(con, "R1", slice_rows=307) == s_counts
+    order = ["subject_kind", "subject_id"]
+    stored = read(con, "SELECT * FROM keyword_scores").sort(order)
+    whole = pl.concat([scores, s_scores], how="diagonal_relaxed").sort(order)
+    assert stored.height == whole.height > 0
+    for column in ("subject_id", "keyword_score", "model_prob", "hit_terms", "top_terms", "reason"):
+        assert stored[column].cast(pl.Utf8).equals(whole[column].cast(pl.Utf8)), column
+    assert read(con, "SELECT count(*) AS n FROM keyword_hits")["n"][0] == hits.height + s_hits.height
 
 
 @pytest.mark.slow

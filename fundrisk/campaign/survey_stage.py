@@ -12,10 +12,11 @@ import polars as pl
 from enrichers.keyword_stage import SCORE_COLUMNS
 from enrichers.keywords import combine_scores, load_lexicon, match_frame, score_hits
 from enrichers.keywords_model import load_model
+from fundrisk.stages.keywords import SLICE_ROWS, add_counts
 from fundrisk.warehouse.db import Connection
 from fundrisk.warehouse.features_sql import SURVEY_FLAG
-from fundrisk.warehouse.frames import replace_rows
-from fundrisk.warehouse.inputs_store import survey_texts
+from fundrisk.warehouse.frames import append, delete_rows
+from fundrisk.warehouse.inputs_store import survey_text_slices
 
 KIND = "survey"
 # score_hits labels a hit by its field kind; on a survey the name is the signboard, the text what was found.
@@ -66,9 +67,17 @@ def survey_keyword_rows(
     return hit_rows, scores, counts
 
 
-def run_survey_screen(con: Connection, run_id: str) -> dict[str, object]:
-    """Replace the surveys' keyword rows from the current surveys table; counts only."""
-    hits, scores, counts = survey_keyword_rows(survey_texts(con), run_id)
-    replace_rows(con, "keyword_hits", hits, "subject_kind = ?", [KIND])
-    replace_rows(con, "keyword_scores", scores, "subject_kind = ?", [KIND])
-    return counts
+def run_survey_screen(con: Connection, run_id: str, slice_rows: int = SLICE_ROWS) -> dict[str, object]:
+    """Replace the surveys' keyword rows from the current surveys table; counts only.
+
+    Each survey is screened on its own text: a slice at a time, appended without a transaction around
+    the slices (a run that dies here is redone from the delete), like the keyword stage."""
+    delete_rows(con, "keyword_hits", "subject_kind = ?", [KIND])
+    delete_rows(con, "keyword_scores", "subject_kind = ?", [KIND])
+    totals: dict[str, object] = {}
+    for surveys in survey_text_slices(con, slice_rows):
+        hits, scores, counts = survey_keyword_rows(surveys, run_id)
+        append(con, "keyword_hits", hits)
+        append(con, "keyword_scores", scores)
+        add_counts(totals, counts)
+    return totals

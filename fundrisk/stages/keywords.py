@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import polars as pl
 
 from enrichers.keyword_stage import keyword_enrichment
 from fundrisk.warehouse.db import Connection
-from fundrisk.warehouse.frames import replace_rows
-from fundrisk.warehouse.inputs_store import keyword_inputs
+from fundrisk.warehouse.frames import append, delete_rows
+from fundrisk.warehouse.inputs_store import clue_texts, keyword_registration_slices
+
+SLICE_ROWS = 1_000_000  # registrations scanned at a time
+REGISTRATION_COLUMNS = {"uscc": pl.Utf8, "name": pl.Utf8, "business_scope": pl.Utf8}
+CLUE_COLUMNS = {"clue_id": pl.Utf8, "subject_name": pl.Utf8, "content": pl.Utf8}
 
 
 def keyword_rows(
@@ -22,9 +28,32 @@ def keyword_rows(
     return hits.with_columns(stamp), scores.with_columns(stamp), counts
 
 
-def run_keywords(con: Connection, run_id: str) -> dict[str, object]:
-    """Recompute keyword hits and scores from the current tables; returns counts only."""
-    hits, scores, counts = keyword_rows(*keyword_inputs(con), run_id)
-    replace_rows(con, "keyword_hits", hits)
-    replace_rows(con, "keyword_scores", scores)
-    return counts
+def run_keywords(con: Connection, run_id: str, slice_rows: int = SLICE_ROWS) -> dict[str, object]:
+    """Recompute keyword hits and scores from the current tables; returns counts only.
+
+    Every subject is scored on its own text, so registrations are scanned a slice at a time and the
+    clues last (the rows land in the order one whole scan gives): memory follows the slice, not the
+    province. No transaction around the slices (a large one is held in memory until it commits): a
+    run that dies here is redone from the delete."""
+    delete_rows(con, "keyword_hits")
+    delete_rows(con, "keyword_scores")
+    totals: dict[str, object] = {}
+    for regs, clues in _parts(con, slice_rows):
+        hits, scores, counts = keyword_rows(regs, clues, run_id)
+        append(con, "keyword_hits", hits)
+        append(con, "keyword_scores", scores)
+        add_counts(totals, counts)
+    return totals
+
+
+def _parts(con: Connection, rows: int) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
+    """(registrations, clues): the registrations a slice at a time without clues, then the clues."""
+    for regs in keyword_registration_slices(con, rows):
+        yield regs, pl.DataFrame(schema=CLUE_COLUMNS)
+    yield pl.DataFrame(schema=REGISTRATION_COLUMNS), clue_texts(con)
+
+
+def add_counts(totals: dict[str, object], counts: dict[str, object]) -> None:
+    """Add one slice's counts to the totals; a text (a version) is the same for every slice."""
+    for key, value in counts.items():
+        totals[key] = int(totals.get(key, 0)) + value if isinstance(value, int) else value  # type: ignore[call-overload]

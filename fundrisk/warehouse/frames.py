@@ -22,18 +22,25 @@ def read_batches(
     con: duckdb.DuckDBPyConnection, sql: str, rows: int, params: list[object] | None = None
 ) -> Iterator[pl.DataFrame]:
     """The result of a parameterised query as frames of at most `rows` rows, in the query's order: a
-    province's table is turned into what a stage keeps one slice at a time, never held raw at once."""
-    reader = con.sql(sql, params=params or []).to_arrow_reader(rows)
-    held: list[pa.RecordBatch] = []  # DuckDB hands out batches smaller than asked: gathered up to `rows`
-    count, empty = 0, True
-    for batch in reader:
-        held.append(batch)
-        count += batch.num_rows
-        if count >= rows:
-            yield pl.from_arrow(pa.Table.from_batches(held))  # type: ignore[misc]
-            held, count, empty = [], 0, False
-    if held or empty:  # an empty table is one empty frame with the query's columns, not none
-        yield pl.from_arrow(pa.Table.from_batches(held, schema=reader.schema))  # type: ignore[misc]
+    province's table is turned into what a stage keeps one slice at a time, never held raw at once.
+
+    The query runs on its own cursor: the caller may write on `con` between slices (a query on a
+    connection would close the open result of the one before)."""
+    cursor = con.cursor()
+    try:
+        reader = cursor.sql(sql, params=params or []).to_arrow_reader(rows)
+        held: list[pa.RecordBatch] = []  # DuckDB hands out smaller batches than asked: gathered to `rows`
+        count, empty = 0, True
+        for batch in reader:
+            held.append(batch)
+            count += batch.num_rows
+            if count >= rows:
+                yield pl.from_arrow(pa.Table.from_batches(held))  # type: ignore[misc]
+                held, count, empty = [], 0, False
+        if held or empty:  # an empty table is one empty frame with the query's columns, not none
+            yield pl.from_arrow(pa.Table.from_batches(held, schema=reader.schema))  # type: ignore[misc]
+    finally:
+        cursor.close()
 
 
 def replace_rows(
@@ -53,6 +60,14 @@ def replace_rows(
                 con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM _incoming_frame")  # noqa: S608
     finally:
         con.unregister("_incoming_frame")
+
+
+def delete_rows(
+    con: duckdb.DuckDBPyConnection, table: str, where: str = "TRUE", params: list[object] | None = None
+) -> None:
+    """Delete the rows `where` selects (parameterised): the first step of a table a stage then appends
+    to a slice at a time (a dead run's partial rows are cleared by its redo the same way)."""
+    con.execute(f"DELETE FROM {ident(table)} WHERE {where}", params or [])  # noqa: S608 — ident() + fixed clauses
 
 
 def append(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:

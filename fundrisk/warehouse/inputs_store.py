@@ -17,9 +17,10 @@ REGISTRATION_SQL = "SELECT uscc, name, business_scope FROM registrations"
 CLUE_SQL = "SELECT clue_id, subject_name, content FROM clues"
 
 
-def keyword_inputs(con: duckdb.DuckDBPyConnection) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """What the sensitive-word scan reads: registrations (name, scope) and clues (subject, text)."""
-    return read(con, REGISTRATION_SQL), read(con, CLUE_SQL)
+def keyword_registration_slices(con: duckdb.DuckDBPyConnection, rows: int) -> Iterator[pl.DataFrame]:
+    """What the sensitive-word scan reads of registrations (uscc, name, scope), `rows` at a time; the
+    clues (subject, text) it reads are clue_texts."""
+    return read_batches(con, REGISTRATION_SQL, rows)
 
 
 def clue_texts(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
@@ -27,9 +28,17 @@ def clue_texts(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return read(con, CLUE_SQL)
 
 
+SURVEY_SQL = "SELECT survey_id, signboard, found FROM surveys"
+
+
 def survey_texts(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """Every survey's signboard and found-text (survey_id, signboard, found)."""
-    return read(con, "SELECT survey_id, signboard, found FROM surveys")
+    return read(con, SURVEY_SQL)
+
+
+def survey_text_slices(con: duckdb.DuckDBPyConnection, rows: int) -> Iterator[pl.DataFrame]:
+    """survey_texts, `rows` surveys at a time."""
+    return read_batches(con, SURVEY_SQL, rows)
 
 
 def resolution_registrations(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
