@@ -6,6 +6,7 @@ import logging
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import nullcontext, suppress
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -19,14 +20,18 @@ from fundrisk.sources.validate import validate
 from fundrisk.warehouse.db import Connection, transaction
 from fundrisk.warehouse.ingest_store import (
     FileRecord,
+    drop_stage,
     file_seen,
     one_thread,
     record_file,
     stage_batch,
+    stage_rows,
+    write_stage,
     write_staged,
 )
 
 log = logging.getLogger(__name__)
+STAGE_BYTES = 1 << 30  # a CSV above this (about 2 million registrations) is staged before its transaction
 
 
 @dataclass(frozen=True)
@@ -57,11 +62,15 @@ class IngestReport:
         )
 
 
-def ingest_file(con: Connection, kind: str, path: Path, run_id: str | None = None) -> IngestReport:
+def ingest_file(
+    con: Connection, kind: str, path: Path, run_id: str | None = None, *, stage_above: int = STAGE_BYTES
+) -> IngestReport:
     """Load one file of the given kind; raises BadInput when the file as a whole cannot be used.
 
     A large CSV is validated and written batch by batch inside one transaction, so memory is bounded
-    by a batch while the file still lands whole or not at all.
+    by a batch while the file still lands whole or not at all. A file above `stage_above` bytes (a
+    province's) is staged batch by batch in the database first and written in one transaction at the
+    end: DuckDB would hold its every row in memory until a transaction around the batches commits.
     """
     spec = get_kind(kind)  # accepts the Chinese names; everything below records the canonical kind
     kind = spec.kind
@@ -76,7 +85,7 @@ def ingest_file(con: Connection, kind: str, path: Path, run_id: str | None = Non
     try:
         with raw_batches(path, spec) as (encoding, batches):
             record = FileRecord(digest, kind, path.name, str(path.resolve()), encoding, ingest_id, run_id)
-            counts, notes = _store(con, spec, record, batches)
+            counts, notes = _store(con, spec, record, batches, staged=path.stat().st_size > stage_above)
     except NotStreamable:  # polars refused a record part-way: the tolerant whole-file reader decides
         raw = read_table(path, spec)
         record = FileRecord(digest, kind, path.name, str(path.resolve()), raw.encoding, ingest_id, run_id)
@@ -89,7 +98,7 @@ def ingest_file(con: Connection, kind: str, path: Path, run_id: str | None = Non
 
 
 def _store(
-    con: Connection, spec: KindSpec, record: FileRecord, batches: Iterator[RawTable]
+    con: Connection, spec: KindSpec, record: FileRecord, batches: Iterator[RawTable], staged: bool = False
 ) -> tuple[tuple[int, int, int, int, int], tuple[str, ...]]:
     """Validate and write every batch in one transaction.
 
@@ -98,6 +107,8 @@ def _store(
     (DuckDB on one thread of its own for the file: `one_thread`). Only that thread touches the
     connection while a write is pending, and every write has finished before the transaction commits
     or rolls back. Returns (read, loaded, quarantined, updated, restated) and the readers' notes.
+    `staged`: the batches are appended to staging tables as they come (each committed), and written in
+    one transaction after the last (ingest_file).
     """
     read = loaded = rejected = updated = unchanged = 0
     notes: tuple[str, ...] = ()
@@ -106,22 +117,36 @@ def _store(
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-write")
     # The pool is entered last, so it is left first: on a failure its exit waits for a pending write
     # before the transaction rolls back.
-    with one_thread(con) as threads, transaction(con), pool as writer:
-        for raw in batches:
-            result = validate(raw, spec, record.source_file, seen)
-            rows, ok, bad = raw.rows_read, result.loaded.height, result.quarantine.height
-            if ok + bad != rows:  # the invariant the analysts rely on; never silently break it
-                raise AssertionError(f"row count mismatch in {record.source_file}: {ok}+{bad}!={rows}")
+    write = stage_rows if staged else write_staged
+    if staged:
+        drop_stage(con)  # a run killed while staging left its rows there
+    try:
+        with one_thread(con) as threads, nullcontext() if staged else transaction(con), pool as writer:
+            for raw in batches:
+                result = validate(raw, spec, record.source_file, seen)
+                rows, ok, bad = raw.rows_read, result.loaded.height, result.quarantine.height
+                if ok + bad != rows:  # the invariant the analysts rely on; never silently break it
+                    raise AssertionError(f"row count mismatch in {record.source_file}: {ok}+{bad}!={rows}")
+                if pending is not None:
+                    changed, restated = pending.result()
+                    updated, unchanged = updated + changed, unchanged + restated
+                staged_batch = stage_batch(result.loaded, result.quarantine, record)  # Arrow, on this thread
+                pending = writer.submit(write, con, spec, staged_batch, threads)
+                read, loaded, rejected = read + rows, loaded + ok, rejected + bad
+                seen = pl.concat([seen, result.loaded.select("record_key", "line")])
+                notes = (*notes, *(note for note in raw.notes if note not in notes))
             if pending is not None:
                 changed, restated = pending.result()
                 updated, unchanged = updated + changed, unchanged + restated
-            staged = stage_batch(result.loaded, result.quarantine, record)  # Arrow, on this thread
-            pending = writer.submit(write_staged, con, spec, staged, threads)
-            read, loaded, rejected = read + rows, loaded + ok, rejected + bad
-            seen = pl.concat([seen, result.loaded.select("record_key", "line")])
-            notes = (*notes, *(note for note in raw.notes if note not in notes))
-        if pending is not None:
-            changed, restated = pending.result()
-            updated, unchanged = updated + changed, unchanged + restated
-        record_file(con, record, read, loaded, rejected, updated)
+            if not staged:
+                record_file(con, record, read, loaded, rejected, updated)
+        if staged:
+            with one_thread(con) as threads, transaction(con):
+                updated, unchanged = write_stage(con, spec, threads)
+                record_file(con, record, read, loaded, rejected, updated)
+    except BaseException:
+        if staged:
+            with suppress(Exception):  # the first error is the one to report
+                drop_stage(con)
+        raise
     return (read, loaded, rejected, updated, unchanged), notes

@@ -38,11 +38,18 @@ def registrations(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return target
 
 
-def _ingest(path: Path, stream: bool, monkeypatch: pytest.MonkeyPatch, db: Path):
+def _ingest(
+    path: Path, stream: bool, monkeypatch: pytest.MonkeyPatch, db: Path, staged: bool = False, *more: Path
+):
     monkeypatch.setattr(batches, "STREAM_BYTES", 0 if stream else 1 << 40)
     monkeypatch.setattr(batches, "BATCH_ROWS", 64)
     con = connect(db)
-    report = ingest_file(con, "registrations", path)
+    for earlier in more:  # files ingested before, the same way
+        ingest_file(con, "registrations", earlier, stage_above=0 if staged else 1 << 40)
+    report = ingest_file(con, "registrations", path, stage_above=0 if staged else 1 << 40)
+    assert not con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE table_name LIKE 'fundrisk_stage%'"
+    ).fetchall()
     tables = {
         t: con.execute(COMPARED.format(t)).fetchall() for t in ("registrations", "registrations_history")
     }
@@ -64,6 +71,10 @@ def test_batches_equal_the_whole_file(registrations, tmp_path, monkeypatch, enco
     assert whole.rows_read == streamed.rows_read > 4 * 64  # several batches
     assert streamed.rows_quarantined == whole.rows_quarantined == 2
     assert got == expected
+    staged, kept = _ingest(path, True, monkeypatch, tmp_path / "staged.duckdb", True)  # a province's file
+    assert kept == expected and staged.as_dict() | {"ingest_id": None} == streamed.as_dict() | {
+        "ingest_id": None
+    }
     reasons = [reason for _, reason, _ in got["quarantine"]]
     assert any(reason.startswith("文件内重复") and "与第3行相同" in reason for reason in reasons)
 
@@ -81,8 +92,10 @@ def test_a_file_polars_refuses_midway_falls_back_to_the_tolerant_reader(registra
 
 
 @pytest.mark.slow
-def test_a_batch_that_fails_leaves_nothing_behind(registrations, tmp_path, monkeypatch):
-    """One transaction spans the batches: a failure in a late batch undoes the early ones."""
+@pytest.mark.parametrize("staged", [False, True])
+def test_a_batch_that_fails_leaves_nothing_behind(registrations, tmp_path, monkeypatch, staged):
+    """One transaction spans the batches (or writes the staged file): a failure in a late batch undoes
+    the early ones, and a staged file's staging tables go with it."""
     path = tmp_path / "registrations.csv"
     shutil.copy(registrations, path)
     monkeypatch.setattr(batches, "STREAM_BYTES", 0)
@@ -90,9 +103,29 @@ def test_a_batch_that_fails_leaves_nothing_behind(registrations, tmp_path, monke
     con = connect(tmp_path / "f.duckdb")
     fail_at_batch(monkeypatch, 3, OSError("disk gone"))
     with pytest.raises(OSError, match="disk gone"):
-        ingest_file(con, "registrations", path)
+        ingest_file(con, "registrations", path, stage_above=0 if staged else 1 << 40)
     for table in ("registrations", "registrations_history", "quarantine", "ingested_files"):
         assert con.execute(f"SELECT count(*) FROM {table}").fetchall() == [(0,)], table
+    assert not con.execute("SELECT 1 FROM duckdb_tables() WHERE table_name LIKE 'fundrisk_stage%'").fetchall()
+
+
+@pytest.mark.slow
+def test_a_staged_update_counts_and_keeps_history_as_batches_do(registrations, tmp_path, monkeypatch):
+    """A province's second file (some records changed, some restated, one new) staged or not: the same."""
+    lines = registrations.read_text(encoding="utf-8").splitlines()
+    header, body = lines[0], lines[1:-2]  # without the repeat and the broken code
+    changed = [
+        row.replace("有限公司", "有限责任公司", 1) if i % 7 == 0 else row for i, row in enumerate(body)
+    ]
+    second = tmp_path / "second.csv"
+    second.write_text("\n".join([header, *changed]) + "\n", encoding="utf-8")
+    first = tmp_path / "first.csv"
+    shutil.copy(registrations, first)
+    plain, expected = _ingest(second, True, monkeypatch, tmp_path / "plain.duckdb", False, first)
+    staged, got = _ingest(second, True, monkeypatch, tmp_path / "staged.duckdb", True, first)
+    assert plain.rows_updated > 0 and plain.rows_unchanged > 0
+    assert (staged.rows_updated, staged.rows_unchanged) == (plain.rows_updated, plain.rows_unchanged)
+    assert got == expected
 
 
 @pytest.mark.slow

@@ -97,16 +97,35 @@ def write_staged(
     """
     con.register("incoming", batch.loaded)
     con.register("rejected", batch.rejected)
+    try:
+        return write_from(con, spec, "incoming", "rejected", compare_threads)
+    finally:
+        with contextlib.suppress(duckdb.Error):  # an aborted transaction refuses this too
+            con.unregister("incoming")
+            con.unregister("rejected")
+
+
+def write_from(
+    con: duckdb.DuckDBPyConnection,
+    spec: KindSpec,
+    loaded: str,
+    rejected: str,
+    compare_threads: int | None = None,
+) -> tuple[int, int]:
+    """write_staged's writes from the relations named `loaded` and `rejected` (a registered batch, or a
+    large file's staging tables); returns (records updated, restated)."""
     table, history = ident(spec.table), ident(f"{spec.table}_history")
-    source, changed, updated = "incoming", batch.loaded.num_rows, 0
-    # Identifiers come from ident() (schema whitelist) and the kinds spec; every value is bound or a frame.
+    source, changed, updated = loaded, scalar(con, f"SELECT count(*) FROM {loaded}"), 0  # noqa: S608
+    incoming = changed
+    # Identifiers come from ident() (schema whitelist), the kinds spec and this module; every value is
+    # bound or a frame.
     try:
         with _threads(con, compare_threads):
-            stored = _any_stored(con, table)
+            stored = _any_stored(con, table, loaded)
             if stored:
                 same = " AND ".join(f't."{c}" IS NOT DISTINCT FROM i."{c}"' for c in [*spec.names, "extra"])
                 con.execute(
-                    f"""CREATE OR REPLACE TEMP TABLE {CHANGED} AS SELECT i.* FROM incoming i
+                    f"""CREATE OR REPLACE TEMP TABLE {CHANGED} AS SELECT i.* FROM {loaded} i
                     WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.record_key = i.record_key AND {same})"""  # noqa: S608
                 )
         if stored:
@@ -118,26 +137,62 @@ def write_staged(
                 con.execute(f"DELETE {replaced}")
         con.execute(f"INSERT INTO {history} BY NAME SELECT * FROM {source}")  # noqa: S608
         con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {source}")  # noqa: S608
-        con.execute("INSERT INTO quarantine BY NAME SELECT * FROM rejected")
+        con.execute(f"INSERT INTO quarantine BY NAME SELECT * FROM {rejected}")  # noqa: S608
     finally:
-        # In a transaction aborted by a failed insert, these fail too: keep the first error.
+        # In a transaction aborted by a failed insert, this fails too: keep the first error.
         with contextlib.suppress(duckdb.Error):
             con.execute(f"DROP TABLE IF EXISTS {CHANGED}")
-        with contextlib.suppress(duckdb.Error):
-            con.unregister("incoming")
-            con.unregister("rejected")
-    return updated, batch.loaded.num_rows - changed
+    return updated, incoming - changed
+
+
+# A large file's batches are appended here, each committed at once, and written to the tables in one
+# transaction at the end: DuckDB holds a transaction's appended rows in memory until it commits (about
+# 0.9 GB per million registrations), so a province's file is not written batch by batch inside one.
+STAGE_LOADED = "main.fundrisk_stage_loaded"
+STAGE_REJECTED = "main.fundrisk_stage_rejected"
+
+
+def drop_stage(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the staging tables (left over by a run killed while staging, or done with)."""
+    for stage in (STAGE_LOADED, STAGE_REJECTED):
+        con.execute(f"DROP TABLE IF EXISTS {stage}")  # noqa: S608 — module constants
+
+
+def stage_rows(
+    con: duckdb.DuckDBPyConnection, spec: KindSpec, batch: StagedBatch, compare_threads: int | None = None
+) -> tuple[int, int]:
+    """Append one batch to the staging tables, outside any transaction (write_staged's signature: it
+    is what the ingest's writer thread calls); nothing is counted as updated before the end."""
+    con.register("incoming", batch.loaded)
+    con.register("rejected", batch.rejected)
+    try:
+        for stage, source in ((STAGE_LOADED, "incoming"), (STAGE_REJECTED, "rejected")):
+            con.execute(f"CREATE TABLE IF NOT EXISTS {stage} AS SELECT * FROM {source} LIMIT 0")  # noqa: S608
+            con.execute(f"INSERT INTO {stage} BY NAME SELECT * FROM {source}")  # noqa: S608
+    finally:
+        con.unregister("incoming")
+        con.unregister("rejected")
+    return 0, 0
+
+
+def write_stage(
+    con: duckdb.DuckDBPyConnection, spec: KindSpec, compare_threads: int | None = None
+) -> tuple[int, int]:
+    """Write the staged file inside the caller's transaction and drop its staging tables with it."""
+    counts = write_from(con, spec, STAGE_LOADED, STAGE_REJECTED, compare_threads)
+    drop_stage(con)
+    return counts
 
 
 CHANGED = "temp.main.fundrisk_changed_rows"  # the changed rows of the batch being written
 
 
-def _any_stored(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    """Whether any key of the registered batch `incoming` already has a row in the current table.
+def _any_stored(con: duckdb.DuckDBPyConnection, table: str, loaded: str) -> bool:
+    """Whether any key of the relation `loaded` already has a row in the current table.
 
     A semi-join on the key alone: a fraction of the cost of comparing every column of every row.
     """
-    sql = f"SELECT count(*) FROM incoming i SEMI JOIN {table} t ON t.record_key = i.record_key"  # noqa: S608
+    sql = f"SELECT count(*) FROM {loaded} i SEMI JOIN {table} t ON t.record_key = i.record_key"  # noqa: S608
     return scalar(con, sql) > 0
 
 
