@@ -26,6 +26,7 @@ from enrichers.resolve_candidates import (
     fuzzy_pairs,
     pair_scores,
     premise_pairs,
+    rare_bigrams,
     unique_pairs,
 )
 
@@ -204,7 +205,8 @@ def resolve(
     if isinstance(sources, pl.DataFrame):
         frame = sources
         sources = [frame.slice(start, chunk_rows) for start in range(0, max(frame.height, 1), chunk_rows)]
-    chunks = [_resolve_records(reg, part, reviewed) for part in sources]
+    rare = rare_bigrams(reg)  # the same for every chunk
+    chunks = [_resolve_records(reg, part, reviewed, rare) for part in sources]
     links = pl.concat([c.links for c in chunks])
     if contexts is not None:
         refused = (
@@ -230,7 +232,9 @@ def _reviews(reviewed: pl.DataFrame | None) -> pl.DataFrame:
     return reviewed if reviewed is not None else pl.DataFrame(schema=REVIEW_SCHEMA)
 
 
-def _resolve_records(reg: pl.DataFrame, sources: pl.DataFrame, reviewed: pl.DataFrame | None) -> Resolution:
+def _resolve_records(
+    reg: pl.DataFrame, sources: pl.DataFrame, reviewed: pl.DataFrame | None, rare: pl.DataFrame
+) -> Resolution:
     """resolve() for one chunk of source records, without the mentions in clue text."""
     src = prepare_sources(sources)
     confirmed, rejected = _reviewed_pairs(reviewed, src, reg)
@@ -266,7 +270,7 @@ def _resolve_records(reg: pl.DataFrame, sources: pl.DataFrame, reviewed: pl.Data
         rest.filter(pl.col("source_kind") == "survey"), on="sid", how="semi"
     )
     open_ = rest.join(settled.select("sid").unique(), on="sid", how="anti")
-    pairs = pl.concat([exact, evidence_pairs(open_, reg), fuzzy_pairs(open_, reg), premise])
+    pairs = pl.concat([exact, evidence_pairs(open_, reg), fuzzy_pairs(open_, reg, rare), premise])
     pairs = _person_accounts(pairs, rest, reg)
     if rejected.height:
         pairs = pairs.join(rejected, on=["sid", "uscc"], how="anti")

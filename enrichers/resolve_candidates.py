@@ -161,29 +161,36 @@ def _bigrams_lazy(frame: pl.DataFrame, id_col: str) -> pl.LazyFrame:
     )
 
 
-def _bigrams(frame: pl.DataFrame, id_col: str, only: pl.DataFrame | None = None) -> pl.DataFrame:
-    """id_col, bigram: the distinct character bigrams of each core (only those in `only`, if given)."""
-    grams = _bigrams_lazy(frame, id_col)
-    if only is None:
-        return grams.unique().collect(engine="streaming")
-    # Only the kept bigrams of a province's names are ever held, a slice of registrations at a time (a
-    # core's bigrams are all in its own row, so slices never split a unique (id, bigram) pair).
-    kept = only.lazy()
-    return _by_slices(
-        frame, lambda part: _bigrams_lazy(part, id_col).join(kept, on="bigram", how="semi").unique()
-    )
+def _bigrams(frame: pl.DataFrame, id_col: str) -> pl.DataFrame:
+    """id_col, bigram: the distinct character bigrams of each core."""
+    return _bigrams_lazy(frame, id_col).unique().collect(engine="streaming")
 
 
-def fuzzy_pairs(src: pl.DataFrame, reg: pl.DataFrame) -> pl.DataFrame:
-    """Candidates sharing a brand or a rare bigram of the core, scored by rapidfuzz on the cores."""
+def rare_bigrams(reg: pl.DataFrame) -> pl.DataFrame:
+    """uscc, bigram: the registrations of every core bigram at most RARE_BIGRAM_MAX_DF registrations have.
+
+    The same for every chunk of source records, so resolve() makes it once. One pass, SLICE_ROWS
+    registrations at a time: a bigram already too common within a slice is too common overall, so a
+    slice keeps only its locally rare bigrams' rows, and the summed counts decide at the end. A
+    province's tens of millions of (registration, bigram) rows are never held at once."""
+    counts, kept = [], []
+    for start in range(0, max(reg.height, 1), SLICE_ROWS):
+        grams = _bigrams_lazy(reg.slice(start, SLICE_ROWS), "uscc").unique().collect(engine="streaming")
+        local = grams.group_by("bigram").len()
+        counts.append(local)
+        kept.append(grams.join(local.filter(pl.col("len") <= RARE_BIGRAM_MAX_DF), on="bigram", how="semi"))
+    total = pl.concat(counts).group_by("bigram").agg(pl.col("len").sum())
+    return pl.concat(kept).join(total.filter(pl.col("len") <= RARE_BIGRAM_MAX_DF), on="bigram", how="semi")
+
+
+def fuzzy_pairs(src: pl.DataFrame, reg: pl.DataFrame, rare: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Candidates sharing a brand or a rare bigram of the core, scored by rapidfuzz on the cores.
+
+    rare: rare_bigrams(reg), when the caller has made it already."""
     src_grams = _bigrams(src, "sid")
-    # Bigrams no source record has are never joined; dropping them first leaves every kept bigram's
-    # document frequency unchanged.
-    reg_grams = _bigrams(reg, "uscc", src_grams.select("bigram").unique())
-    rare = reg_grams.group_by("bigram").len().filter(pl.col("len") <= RARE_BIGRAM_MAX_DF).select("bigram")
+    postings = rare_bigrams(reg) if rare is None else rare
     by_gram = (
-        src_grams.join(rare, on="bigram")
-        .join(reg_grams, on="bigram")
+        src_grams.join(postings, on="bigram")
         .group_by("sid", "uscc")
         .len("shared")
         # uscc breaks ties in shared bigrams: which candidates make the cut is the same every run
