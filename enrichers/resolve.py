@@ -61,26 +61,31 @@ class Resolution:
 
 
 def prepare_registrations(regs: pl.DataFrame) -> pl.DataFrame:
-    """uscc, name, address, town → plus norm, core, brand, addr (computed once per run)."""
+    """uscc, name, address, town → plus norm, core, brand, addr (computed once per run).
+
+    A province's frame (fundrisk/stages/resolve_sources.py) comes keyed, with `rep_id` (id_key of the
+    legal representative's ID) made a slice at a time, and without `name`: its review candidates' names
+    are added by the caller, so that ten million names are not held through the resolution."""
     regs = ensure_name_keys(regs)
-    parts, addr = regs.select("norm", "core", "brand"), regs["addr_key"]
-    town = regs["town"] if "town" in regs.columns else pl.Series([None] * regs.height, dtype=pl.Utf8)
-    rep = regs["legal_rep"] if "legal_rep" in regs.columns else pl.Series([None] * regs.height, dtype=pl.Utf8)
-    grid = regs["grid"] if "grid" in regs.columns else pl.Series([None] * regs.height, dtype=pl.Utf8)
-    rep_id = (
-        _id_key(regs["legal_rep_id"]) if "legal_rep_id" in regs.columns else pl.Series([None] * regs.height)
-    )
+
+    def column(name: str) -> pl.Series:
+        return regs[name] if name in regs.columns else pl.repeat(None, regs.height, dtype=pl.Utf8, eager=True)
+
+    if "rep_id" in regs.columns:
+        rep_id = regs["rep_id"]
+    else:
+        rep_id = id_key(regs["legal_rep_id"]) if "legal_rep_id" in regs.columns else column("legal_rep_id")
     return pl.DataFrame(
         {
             "uscc": regs["uscc"],
-            "reg_name": regs["name"],
-            "r_addr": addr,
-            "r_town": town,
-            "r_grid": grid,
-            "legal_rep": rep,
+            "reg_name": column("name"),
+            "r_addr": regs["addr_key"],
+            "r_town": column("town"),
+            "r_grid": column("grid"),
+            "legal_rep": column("legal_rep"),
             "rep_id": rep_id.cast(pl.Utf8),
         }
-    ).hstack(parts.select("norm", "core", "brand"))
+    ).hstack(regs.select("norm", "core", "brand").get_columns())
 
 
 def prepare_sources(sources: pl.DataFrame) -> pl.DataFrame:
@@ -88,7 +93,7 @@ def prepare_sources(sources: pl.DataFrame) -> pl.DataFrame:
     parts = name_parts(sources["name"])
     for missing in {"grid", "holder_id"} - set(sources.columns):
         sources = sources.with_columns(pl.lit(None, dtype=pl.Utf8).alias(missing))
-    sources = sources.with_columns(_id_key(sources["holder_id"]).alias("holder_id"))
+    sources = sources.with_columns(id_key(sources["holder_id"]).alias("holder_id"))
     return (
         sources.with_row_index("sid")
         .with_columns(address_key(sources["address"]).alias("s_addr"))
@@ -110,7 +115,7 @@ def _person_accounts(pairs: pl.DataFrame, src: pl.DataFrame, reg: pl.DataFrame) 
     return pl.concat([pairs.join(person.select("sid"), on="sid", how="anti"), kept])
 
 
-def _id_key(ids: pl.Series) -> pl.Series:
+def id_key(ids: pl.Series) -> pl.Series:
     """An ID number as a join key: no spaces, upper-case X; empty is null."""
     key = ids.cast(pl.Utf8).str.replace_all(r"\s", "").str.to_uppercase()
     return pl.select(pl.when(key.str.len_chars() > 0).then(key)).to_series()
@@ -244,7 +249,7 @@ def _resolve_records(
     # who represents exactly one registration names that registration (名称 look-alikes do not compete).
     by_holder = unique_pairs(
         src.select("sid", "holder_id").join(by_code.select("sid"), on="sid", how="anti"),
-        reg.drop_nulls("rep_id"),
+        reg,  # a null rep_id never joins: no copy of a province's frame to drop them
         "holder_id",
         "rep_id",
         "holder_id",

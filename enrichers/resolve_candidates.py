@@ -94,6 +94,7 @@ def _masked_keys_lazy(frame: pl.DataFrame, id_col: str) -> pl.LazyFrame:
 
 def unique_pairs(src: pl.DataFrame, reg: pl.DataFrame, s_key: str, r_key: str, method: str) -> pl.DataFrame:
     """Pairs on a key that names exactly one registration (a shared brand or person is no evidence).
+    A null key names nothing (joins never match nulls), so `reg` is passed whole, never a filtered copy.
 
     Only the registrations with a key some record has are grouped (`sharing`: each keeps all of its
     registrations, so the counts are the same), not a province's every key."""
@@ -128,9 +129,8 @@ def evidence_pairs(src: pl.DataFrame, reg: pl.DataFrame) -> pl.DataFrame:
     )
     brand = unique_pairs(src.filter(pl.col("brand").str.len_chars() >= 2), reg, "brand", "brand", "brand")
     people = src.filter((pl.col("source_kind") == "alert") & pl.col("name").str.contains(PERSON_NAME))
-    reps = reg.filter(pl.col("legal_rep").is_not_null())
     legal_rep = unique_pairs(
-        people.with_columns(pl.col("name").alias("person")), reps, "person", "legal_rep", "legal_rep"
+        people.with_columns(pl.col("name").alias("person")), reg, "person", "legal_rep", "legal_rep"
     )
     return pl.concat([typo, brand, legal_rep])
 
@@ -139,7 +139,7 @@ def premise_pairs(src: pl.DataFrame, reg: pl.DataFrame) -> pl.DataFrame:
     """A survey (排查登记) names a door: at the address of exactly one registration, that is a candidate
     even when the signboard differs from the registered name or is missing (clues are left to names)."""
     surveys = src.filter(pl.col("source_kind") == "survey")
-    return unique_pairs(surveys, reg.drop_nulls("r_addr"), "s_addr", "r_addr", "address")
+    return unique_pairs(surveys, reg, "s_addr", "r_addr", "address")
 
 
 def _by_slices(frame: pl.DataFrame, build: Callable[[pl.DataFrame], pl.LazyFrame]) -> pl.DataFrame:

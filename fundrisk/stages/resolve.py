@@ -13,6 +13,7 @@ from fundrisk.stages.resolve_sources import (
     clue_contexts,
     keyed_registrations,
     source_chunks,
+    with_candidate_names,
     with_offender_columns,
 )
 from fundrisk.warehouse.db import Connection
@@ -31,7 +32,7 @@ def run_resolution(con: Connection, run_id: str) -> dict[str, object]:
     leads, members = group_leads(result.unmatched, lead_merge_groups(con))
     stamp = pl.lit(run_id).alias("run_id")
     replace_rows(con, "entity_links", result.links.with_columns(stamp))
-    replace_rows(con, "link_review", result.review.with_columns(stamp))
+    replace_rows(con, "link_review", with_candidate_names(con, result.review).with_columns(stamp))
     replace_rows(con, "leads", leads.with_columns(stamp))
     replace_rows(con, "lead_members", members.with_columns(stamp))
     methods = dict(result.links.group_by("method").len().iter_rows())

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import polars as pl
 
 from enrichers.names import with_name_keys
+from enrichers.resolve import id_key
 from fundrisk.warehouse import inputs_store
 from fundrisk.warehouse.db import Connection
 
@@ -30,23 +31,35 @@ def registrations_frame(con: Connection) -> pl.DataFrame:
 def keyed_registrations(con: Connection, rows: int = REGISTRATION_SLICE) -> pl.DataFrame:
     """Registrations with their name keys (with_name_keys), keyed a slice at a time, for the resolution.
 
-    At a province this frame is most of the stage's memory: the raw address is dropped once keyed,
-    town and grid (a few dozen values) are categorical, and what only the offender check compares is
-    added after the resolution (with_offender_columns)."""
+    At a province this frame is most of the stage's memory: the raw name and address are dropped once
+    keyed, the representative's ID is kept as its join key (rep_id), town and grid (a few dozen values)
+    are categorical, and what only the offender check compares is added after the resolution
+    (with_offender_columns); the review's candidate names are read for its few rows (with_candidate_names)."""
     return pl.concat(
-        with_name_keys(part).drop("address").with_columns(pl.col("town", "grid").cast(pl.Categorical))
+        with_name_keys(part)
+        .with_columns(
+            id_key(part["legal_rep_id"]).alias("rep_id"), pl.col("town", "grid").cast(pl.Categorical)
+        )
+        .drop("name", "address", "legal_rep_id")
         for part in inputs_store.registration_slices(con, rows)
     )
 
 
 def with_offender_columns(con: Connection, regs: pl.DataFrame) -> pl.DataFrame:
-    """keyed_registrations plus status, industry, phone and legal_rep_id, read in the same order."""
+    """keyed_registrations plus name, status, industry, phone and legal_rep_id (for rep_id), read in
+    the same order."""
     extra = inputs_store.offender_columns(con)
     if not extra["uscc"].equals(regs["uscc"]):  # the table changed in between: match on the code
         extra = regs.select("uscc").join(extra, on="uscc", how="left", maintain_order="left")
-    return regs.drop("legal_rep_id").hstack(
-        extra.select(pl.col("status", "industry").cast(pl.Categorical), "phone", "legal_rep_id").get_columns()
-    )
+    columns = extra.select("name", pl.col("status", "industry").cast(pl.Categorical), "phone", "legal_rep_id")
+    return regs.drop("rep_id").hstack(columns.get_columns())
+
+
+def with_candidate_names(con: Connection, review: pl.DataFrame) -> pl.DataFrame:
+    """The review rows with each candidate's registered name (keyed_registrations holds no names)."""
+    names = inputs_store.registration_names(con, review.select("uscc").unique())
+    named = review.drop("candidate_name").join(names, on="uscc", how="left", maintain_order="left")
+    return named.rename({"name": "candidate_name"}).select(review.columns)
 
 
 def sources_frame(con: Connection) -> pl.DataFrame:

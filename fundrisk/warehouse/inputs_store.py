@@ -57,9 +57,20 @@ def registration_slices(con: duckdb.DuckDBPyConnection, rows: int) -> Iterator[p
 
 
 def offender_columns(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """uscc, status, industry, phone, legal_rep_id: what the offender check compares beside the names,
-    in the same order as registration_slices (DuckDB keeps a table's insertion order)."""
-    return read(con, "SELECT uscc, status, industry, phone, legal_rep_id FROM registrations")
+    """uscc, name, status, industry, phone, legal_rep_id: what the offender check compares beside the
+    name keys, in the same order as registration_slices (DuckDB keeps a table's insertion order)."""
+    return read(con, "SELECT uscc, name, status, industry, phone, legal_rep_id FROM registrations")
+
+
+def registration_names(con: duckdb.DuckDBPyConnection, codes: pl.DataFrame) -> pl.DataFrame:
+    """uscc, name of the registrations whose code is in `codes` (a frame with a uscc column)."""
+    con.register("wanted_codes", codes.select("uscc"))
+    try:
+        return read(
+            con, "SELECT r.uscc, r.name FROM registrations r SEMI JOIN wanted_codes w ON w.uscc = r.uscc"
+        )
+    finally:
+        con.unregister("wanted_codes")
 
 
 # Alerts (account holder), clues (named subject) and surveys (signboard, address) in one column shape.
