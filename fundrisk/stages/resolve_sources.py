@@ -10,6 +10,7 @@ from enrichers.names import with_name_keys
 from enrichers.resolve import id_key
 from fundrisk.warehouse import inputs_store
 from fundrisk.warehouse.db import Connection
+from fundrisk.warehouse.frames import concat_compact, spill_folder
 
 SOURCE_SCHEMA = {
     "source_kind": pl.Utf8,
@@ -35,7 +36,7 @@ def keyed_registrations(con: Connection, rows: int = REGISTRATION_SLICE) -> pl.D
     keyed, the representative's ID is kept as its join key (rep_id), town and grid (a few dozen values)
     are categorical, and what only the offender check compares is added after the resolution
     (with_offender_columns); the review's candidate names are read for its few rows (with_candidate_names)."""
-    return pl.concat(
+    keyed = (
         with_name_keys(part)
         .with_columns(
             id_key(part["legal_rep_id"]).alias("rep_id"), pl.col("town", "grid").cast(pl.Categorical)
@@ -43,6 +44,7 @@ def keyed_registrations(con: Connection, rows: int = REGISTRATION_SLICE) -> pl.D
         .drop("name", "address", "legal_rep_id")
         for part in inputs_store.registration_slices(con, rows)
     )
+    return concat_compact(keyed, spill_folder(con))  # held as made, the slices took twice their size
 
 
 def with_offender_columns(con: Connection, regs: pl.DataFrame) -> pl.DataFrame:

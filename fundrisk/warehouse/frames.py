@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 import duckdb
 import polars as pl
@@ -60,6 +62,40 @@ def replace_rows(
                 con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM _incoming_frame")  # noqa: S608
     finally:
         con.unregister("_incoming_frame")
+
+
+def spill_folder(con: duckdb.DuckDBPyConnection) -> Path:
+    """DuckDB's spill folder for this database (FUNDRISK_TEMP_DIR, else beside the file), created."""
+    folder = Path(str(con.execute("SELECT current_setting('temp_directory')").fetchall()[0][0]))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def concat_compact(parts: Iterable[pl.DataFrame], folder: Path) -> pl.DataFrame:
+    """The parts concatenated, each parked in an Arrow file as it is made and all read back at the end.
+
+    A province's registrations keyed a slice at a time, kept in memory, took twice their size: each
+    slice's kept columns sat between the freed temporaries of its keying (10M: 5.9 GB for 2.6 GB of
+    columns). Read back after the last slice they are allocated in one piece. One part is kept as it is."""
+    frames: list[pl.DataFrame] = []
+    with tempfile.TemporaryDirectory(dir=folder, prefix="fundrisk-slices-") as parked:
+        paths: list[Path] = []
+        for number, part in enumerate(parts):
+            if number == 0:
+                frames.append(part)
+                continue
+            if number == 1:  # more than one: park the first as well
+                paths.append(_park(frames.pop(), Path(parked), 0))
+            paths.append(_park(part, Path(parked), number))
+            del part
+        frames += [pl.read_ipc(path) for path in paths]
+    return pl.concat(frames)
+
+
+def _park(frame: pl.DataFrame, folder: Path, number: int) -> Path:
+    path = folder / f"{number:05d}.arrow"
+    frame.write_ipc(path, compression="uncompressed")
+    return path
 
 
 def delete_rows(
