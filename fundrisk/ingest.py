@@ -119,7 +119,7 @@ def _store(
     # before the transaction rolls back.
     write = stage_rows if staged else write_staged
     if staged:
-        drop_stage(con)  # a run killed while staging left its rows there
+        drop_stage(con, spec)  # a run killed while staging left its rows there
     try:
         with one_thread(con) as threads, nullcontext() if staged else transaction(con), pool as writer:
             for raw in batches:
@@ -147,6 +147,6 @@ def _store(
     except BaseException:
         if staged:
             with suppress(Exception):  # the first error is the one to report
-                drop_stage(con)
+                drop_stage(con, spec)
         raise
     return (read, loaded, rejected, updated, unchanged), notes

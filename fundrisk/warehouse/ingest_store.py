@@ -145,17 +145,19 @@ def write_from(
     return updated, incoming - changed
 
 
-# A large file's batches are appended here, each committed at once, and written to the tables in one
-# transaction at the end: DuckDB holds a transaction's appended rows in memory until it commits (about
-# 0.9 GB per million registrations), so a province's file is not written batch by batch inside one.
-STAGE_LOADED = "main.fundrisk_stage_loaded"
-STAGE_REJECTED = "main.fundrisk_stage_rejected"
+# A large file's batches are appended to staging tables, each committed at once, and written to the
+# tables in one transaction at the end: DuckDB holds a transaction's appended rows in memory until it
+# commits (about 0.9 GB per million registrations), so a province's file is not written batch by batch
+# inside one.
+def _stages(spec: KindSpec) -> tuple[str, str]:
+    """The staging tables of one kind (two kinds' files may be staged side by side)."""
+    return f"main.fundrisk_stage_{spec.table}", f"main.fundrisk_stage_{spec.table}_rejected"
 
 
-def drop_stage(con: duckdb.DuckDBPyConnection) -> None:
-    """Drop the staging tables (left over by a run killed while staging, or done with)."""
-    for stage in (STAGE_LOADED, STAGE_REJECTED):
-        con.execute(f"DROP TABLE IF EXISTS {stage}")  # noqa: S608 — module constants
+def drop_stage(con: duckdb.DuckDBPyConnection, spec: KindSpec) -> None:
+    """Drop a kind's staging tables (left over by a run killed while staging, or done with)."""
+    for stage in _stages(spec):
+        con.execute(f"DROP TABLE IF EXISTS {stage}")  # noqa: S608 — the kinds spec's table names
 
 
 def stage_rows(
@@ -166,7 +168,7 @@ def stage_rows(
     con.register("incoming", batch.loaded)
     con.register("rejected", batch.rejected)
     try:
-        for stage, source in ((STAGE_LOADED, "incoming"), (STAGE_REJECTED, "rejected")):
+        for stage, source in zip(_stages(spec), ("incoming", "rejected"), strict=True):
             con.execute(f"CREATE TABLE IF NOT EXISTS {stage} AS SELECT * FROM {source} LIMIT 0")  # noqa: S608
             con.execute(f"INSERT INTO {stage} BY NAME SELECT * FROM {source}")  # noqa: S608
     finally:
@@ -179,8 +181,8 @@ def write_stage(
     con: duckdb.DuckDBPyConnection, spec: KindSpec, compare_threads: int | None = None
 ) -> tuple[int, int]:
     """Write the staged file inside the caller's transaction and drop its staging tables with it."""
-    counts = write_from(con, spec, STAGE_LOADED, STAGE_REJECTED, compare_threads)
-    drop_stage(con)
+    counts = write_from(con, spec, *_stages(spec), compare_threads)
+    drop_stage(con, spec)
     return counts
 
 
