@@ -94,14 +94,19 @@ def _masked_keys_lazy(frame: pl.DataFrame, id_col: str) -> pl.LazyFrame:
 
 def unique_pairs(src: pl.DataFrame, reg: pl.DataFrame, s_key: str, r_key: str, method: str) -> pl.DataFrame:
     """Pairs on a key that names exactly one registration (a shared brand or person is no evidence).
-    A null key names nothing (joins never match nulls), so `reg` is passed whole, never a filtered copy.
 
-    Only the registrations with a key some record has are grouped (`sharing`: each keeps all of its
-    registrations, so the counts are the same), not a province's every key."""
+    Only keys some record has are counted, a slice of registrations at a time (capped_by_slices: a key
+    two registrations of a slice have is dropped there), never a province's every key. A null key names
+    nothing (joins never match nulls), so `reg` is passed whole, never a filtered copy."""
     left = src.select("sid", pl.col(s_key).alias("k")).drop_nulls("k")
-    named = sharing(reg.select("uscc", pl.col(r_key).alias("k")), left, "k")
-    unique = named.group_by("k").agg(pl.col("uscc").first(), pl.len().alias("n")).filter(pl.col("n") == 1)
-    return left.join(unique.select("k", "uscc"), on="k").select(
+    keys = left.select("k").unique().lazy()
+    unique = capped_by_slices(
+        reg,
+        lambda part: part.lazy().select("uscc", pl.col(r_key).alias("k")).join(keys, on="k", how="semi"),
+        "k",
+        1,
+    )
+    return left.join(unique, on="k").select(
         "sid", "uscc", pl.lit(method).alias("method"), pl.lit(BASE_SCORES[method]).alias("score")
     )
 
@@ -110,14 +115,17 @@ def evidence_pairs(src: pl.DataFrame, reg: pl.DataFrame) -> pl.DataFrame:
     """One-character typos of the core, a shared unique brand, a person who is one entity's legal rep."""
     # One wrong character weighs more in a long core (忠雅天企业管理咨询) than in a short one (王记面馆).
     src_keys = _masked_keys(src, "sid")
-    # Only keys some source record has can match; a key keeps all its registrations, so the block
-    # sizes small_blocks counts are the same as over all keys (and a million-row window is saved).
+    # Only keys some source record has can match, and only a key at most BLOCK_CAP registrations have
+    # is used (small_blocks): both decided a slice of registrations at a time.
     wanted = src_keys.lazy().select("masked")
-    reg_keys = _by_slices(
-        reg, lambda part: _masked_keys_lazy(part, "uscc").drop("length").join(wanted, on="masked", how="semi")
+    reg_keys = capped_by_slices(
+        reg,
+        lambda part: _masked_keys_lazy(part, "uscc").drop("length").join(wanted, on="masked", how="semi"),
+        "masked",
+        BLOCK_CAP,
     )
     typo = (
-        src_keys.join(small_blocks(reg_keys, "masked"), on="masked")
+        src_keys.join(reg_keys, on="masked")
         .group_by("sid", "uscc")
         .agg(pl.col("length").first())
         .select(
@@ -142,11 +150,23 @@ def premise_pairs(src: pl.DataFrame, reg: pl.DataFrame) -> pl.DataFrame:
     return unique_pairs(surveys, reg, "s_addr", "r_addr", "address")
 
 
-def _by_slices(frame: pl.DataFrame, build: Callable[[pl.DataFrame], pl.LazyFrame]) -> pl.DataFrame:
-    """``build`` applied to SLICE_ROWS rows at a time and concatenated: a province's registrations explode
-    to tens of millions of keys, and a slice bounds what the explode holds before its filter."""
-    parts = [build(frame.slice(start, SLICE_ROWS)) for start in range(0, max(frame.height, 1), SLICE_ROWS)]
-    return pl.concat(part.collect(engine="streaming") for part in parts)
+def capped_by_slices(
+    frame: pl.DataFrame, build: Callable[[pl.DataFrame], pl.LazyFrame], key: str, cap: int
+) -> pl.DataFrame:
+    """The rows ``build`` makes of `frame` whose `key` is on at most `cap` of them, SLICE_ROWS at a time.
+
+    A key on more than `cap` rows of one slice is on more overall, so each slice keeps only its locally
+    rare keys' rows and the counts summed over slices decide at the end: a province's common keys (a
+    short core masked, a popular brand) never pile up, and the answer is the whole frame's (rows made
+    of one registration are always in one slice)."""
+    counts, kept = [], []
+    for start in range(0, max(frame.height, 1), SLICE_ROWS):
+        rows = build(frame.slice(start, SLICE_ROWS)).collect(engine="streaming")
+        local = rows.group_by(key).len()
+        counts.append(local)
+        kept.append(rows.join(local.filter(pl.col("len") <= cap), on=key, how="semi"))
+    total = pl.concat(counts).group_by(key).agg(pl.col("len").sum())
+    return pl.concat(kept).join(total.filter(pl.col("len") <= cap), on=key, how="semi")
 
 
 def _bigrams_lazy(frame: pl.DataFrame, id_col: str) -> pl.LazyFrame:

@@ -10,12 +10,13 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from enrichers import resolve_candidates
 from enrichers.names import name_norm, name_parts, with_name_keys
 from enrichers.offenders import flagged_entities, repeat_offenders
 from enrichers.registry.base import FETCHED, NOT_FOUND, Subject
 from enrichers.registry.facts import fact_frames
 from enrichers.registry.snapshot import Snapshot, read_snapshot
-from enrichers.resolve import resolve
+from enrichers.resolve import prepare_registrations, prepare_sources, resolve
 from fundrisk.campaign.survey_stage import run_survey_screen, survey_keyword_rows
 from fundrisk.inbox import discover
 from fundrisk.ingest import ingest_file
@@ -107,6 +108,36 @@ def test_the_stage_reads_a_slice_at_a_time_and_gets_the_whole_frames_answer(demo
     stored = read(con, "SELECT uscc, related_uscc, relation, reason, strength, weight FROM entity_relations")
     assert relations.height > 0
     assert stored.sort("uscc", "related_uscc").equals(relations.select(stored.columns))
+
+
+@pytest.mark.slow
+def test_registrations_counted_a_slice_at_a_time_as_in_one(
+    demo: GeneratedSummary, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Block sizes, unique keys and rare bigrams counted over slices of registrations (each keeps only
+    its locally rare keys) are the counts over all of them."""
+    con = connect(":memory:")
+    for f in discover(demo.out):
+        ingest_file(con, f.kind, f.path)
+    regs, sources, contexts = with_name_keys(registrations_frame(con)), sources_frame(con), clue_contexts(con)
+    whole = resolve(regs, sources, contexts)
+    reg, src = prepare_registrations(regs), prepare_sources(sources)
+    steps = {
+        "brand": lambda: resolve_candidates.unique_pairs(src, reg, "brand", "brand", "brand"),
+        "typo": lambda: resolve_candidates.evidence_pairs(src, reg),
+        "rare": lambda: resolve_candidates.rare_bigrams(reg),
+    }
+    expected = {name: step().sort(pl.all()) for name, step in steps.items()}
+    monkeypatch.setattr(resolve_candidates, "SLICE_ROWS", 113)
+    assert regs.height > 10 * 113
+    for name, step in steps.items():  # keys shared across slices are counted as over all registrations
+        assert step().sort(pl.all()).equals(expected[name]), name
+    sliced = resolve(regs, sources, contexts)
+    assert whole.links.height > 0 and whole.review.height > 0
+    methods = set(whole.links["method"]) | set(whole.review["method"])
+    assert {"typo", "fuzzy", "address"} <= methods, methods
+    for part in ("links", "review", "unmatched"):
+        assert getattr(sliced, part).equals(getattr(whole, part)), part
 
 
 @pytest.mark.slow
