@@ -16,7 +16,7 @@ from enrichers.offenders import flagged_entities, repeat_offenders
 from enrichers.registry.base import FETCHED, NOT_FOUND, Subject
 from enrichers.registry.facts import fact_frames
 from enrichers.registry.snapshot import Snapshot, read_snapshot
-from enrichers.resolve import prepare_registrations, prepare_sources, resolve
+from enrichers.resolve import Resolution, prepare_registrations, prepare_sources, resolve
 from fundrisk.campaign.survey_stage import run_survey_screen, survey_keyword_rows
 from fundrisk.inbox import discover
 from fundrisk.ingest import ingest_file
@@ -32,12 +32,26 @@ from fundrisk.stages.resolve_sources import (
 )
 from fundrisk.synth import GeneratedSummary, generate
 from fundrisk.warehouse import connect
+from fundrisk.warehouse.db import Connection
 from fundrisk.warehouse.frames import read
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> GeneratedSummary:
     return generate(tmp_path_factory.mktemp("scale"), entities=2000, seed=12)
+
+
+def _ingested(demo: GeneratedSummary) -> Connection:
+    """A fresh in-memory database holding every file of the demo district."""
+    con = connect(":memory:")
+    for f in discover(demo.out):
+        ingest_file(con, f.kind, f.path)
+    return con
+
+
+def _same_resolution(got: Resolution, expected: Resolution) -> None:
+    for part in ("links", "review", "unmatched"):
+        assert getattr(got, part).equals(getattr(expected, part)), part
 
 
 def test_name_norm_is_name_parts_norm() -> None:
@@ -49,9 +63,7 @@ def test_name_norm_is_name_parts_norm() -> None:
 
 @pytest.mark.slow
 def test_records_resolved_in_chunks_are_resolved_as_in_one(demo: GeneratedSummary) -> None:
-    con = connect(":memory:")
-    for f in discover(demo.out):
-        ingest_file(con, f.kind, f.path)
+    con = _ingested(demo)
     regs, sources, contexts = with_name_keys(registrations_frame(con)), sources_frame(con), clue_contexts(con)
     # Clue texts that name companies, so that the mention step has something to find in every chunk.
     companies = regs.filter(pl.col("name").str.ends_with("有限公司"))["name"].head(contexts.height)
@@ -72,15 +84,12 @@ def test_records_resolved_in_chunks_are_resolved_as_in_one(demo: GeneratedSummar
     chunked = resolve(regs, sources, contexts, reviewed, chunk_rows=97, context_rows=13)
     assert sources.height > 10 * 97 and contexts.height > 5 * 13  # many chunks of each
     assert not whole.links.equals(first.links)  # the decisions changed something
-    for part in ("links", "review", "unmatched"):
-        assert getattr(chunked, part).equals(getattr(whole, part)), part
+    _same_resolution(chunked, whole)
 
 
 @pytest.mark.slow
 def test_the_stage_reads_a_slice_at_a_time_and_gets_the_whole_frames_answer(demo: GeneratedSummary) -> None:
-    con = connect(":memory:")
-    for f in discover(demo.out):
-        ingest_file(con, f.kind, f.path)
+    con = _ingested(demo)
     regs = registrations_frame(con)
     keyed = keyed_registrations(con, rows=301)
     assert keyed.height == regs.height > 3 * 301
@@ -116,9 +125,7 @@ def test_registrations_counted_a_slice_at_a_time_as_in_one(
 ) -> None:
     """Block sizes, unique keys and rare bigrams counted over slices of registrations (each keeps only
     its locally rare keys) are the counts over all of them."""
-    con = connect(":memory:")
-    for f in discover(demo.out):
-        ingest_file(con, f.kind, f.path)
+    con = _ingested(demo)
     regs, sources, contexts = with_name_keys(registrations_frame(con)), sources_frame(con), clue_contexts(con)
     whole = resolve(regs, sources, contexts)
     reg, src = prepare_registrations(regs), prepare_sources(sources)
@@ -136,15 +143,12 @@ def test_registrations_counted_a_slice_at_a_time_as_in_one(
     assert whole.links.height > 0 and whole.review.height > 0
     methods = set(whole.links["method"]) | set(whole.review["method"])
     assert {"typo", "fuzzy", "address"} <= methods, methods
-    for part in ("links", "review", "unmatched"):
-        assert getattr(sliced, part).equals(getattr(whole, part)), part
+    _same_resolution(sliced, whole)
 
 
 @pytest.mark.slow
 def test_keywords_and_surveys_screened_a_slice_at_a_time_as_in_one(demo: GeneratedSummary) -> None:
-    con = connect(":memory:")
-    for f in discover(demo.out):
-        ingest_file(con, f.kind, f.path)
+    con = _ingested(demo)
     regs = read(con, "SELECT uscc, name, business_scope FROM registrations")
     clues = read(con, "SELECT clue_id, subject_name, content FROM clues")
     surveys = read(con, "SELECT survey_id, signboard, found FROM surveys")
@@ -164,9 +168,7 @@ def test_keywords_and_surveys_screened_a_slice_at_a_time_as_in_one(demo: Generat
 
 @pytest.mark.slow
 def test_shared_name_keys_change_nothing(demo: GeneratedSummary) -> None:
-    con = connect(":memory:")
-    for f in discover(demo.out):
-        ingest_file(con, f.kind, f.path)
+    con = _ingested(demo)
     regs, keyed = registrations_frame(con), with_name_keys(registrations_frame(con))
     assert {"norm", "core", "brand", "addr_key"} <= set(keyed.columns)
     sources, contexts = sources_frame(con), clue_contexts(con)
