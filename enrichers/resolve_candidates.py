@@ -189,18 +189,12 @@ def _bigrams(frame: pl.DataFrame, id_col: str) -> pl.DataFrame:
 def rare_bigrams(reg: pl.DataFrame) -> pl.DataFrame:
     """uscc, bigram: the registrations of every core bigram at most RARE_BIGRAM_MAX_DF registrations have.
 
-    The same for every chunk of source records, so resolve() makes it once. One pass, SLICE_ROWS
-    registrations at a time: a bigram already too common within a slice is too common overall, so a
-    slice keeps only its locally rare bigrams' rows, and the summed counts decide at the end. A
-    province's tens of millions of (registration, bigram) rows are never held at once."""
-    counts, kept = [], []
-    for start in range(0, max(reg.height, 1), SLICE_ROWS):
-        grams = _bigrams_lazy(reg.slice(start, SLICE_ROWS), "uscc").unique().collect(engine="streaming")
-        local = grams.group_by("bigram").len()
-        counts.append(local)
-        kept.append(grams.join(local.filter(pl.col("len") <= RARE_BIGRAM_MAX_DF), on="bigram", how="semi"))
-    total = pl.concat(counts).group_by("bigram").agg(pl.col("len").sum())
-    return pl.concat(kept).join(total.filter(pl.col("len") <= RARE_BIGRAM_MAX_DF), on="bigram", how="semi")
+    The same for every chunk of source records, so resolve() makes it once, a slice of registrations at
+    a time (capped_by_slices): a province's tens of millions of (registration, bigram) rows are never
+    held at once."""
+    return capped_by_slices(
+        reg, lambda part: _bigrams_lazy(part, "uscc").unique(), "bigram", RARE_BIGRAM_MAX_DF
+    )
 
 
 def fuzzy_pairs(src: pl.DataFrame, reg: pl.DataFrame, rare: pl.DataFrame | None = None) -> pl.DataFrame:

@@ -25,7 +25,7 @@ from prefect.task_runners import TaskRunner
 
 from flows.steps import run_name, step
 from fundrisk.settings import Settings
-from fundrisk.stages.keywords import keyword_rows
+from fundrisk.stages.keywords import keyword_rows, sum_counts
 from fundrisk.stages.sentiment import signal_rows
 from fundrisk.warehouse.db import session
 from fundrisk.warehouse.inputs_store import CLUE_SQL, REGISTRATION_SQL
@@ -138,15 +138,6 @@ def load_outputs(db: str, root: str, parts: list[int]) -> dict[str, int]:
     return loaded
 
 
-def _sum(counts: list[dict[str, Any]], version_key: str) -> dict[str, Any]:
-    """Add up per-partition counts; the version is the same for every partition."""
-    total: dict[str, Any] = {}
-    for c in counts:
-        for k, v in c.items():
-            total[k] = v if k == version_key else total.get(k, 0) + v
-    return total
-
-
 def _partitions_run_name() -> str:
     return run_name("分区筛查")
 
@@ -157,8 +148,8 @@ def partitioned_enrichment(db: str, run_id: str, partitions: int, root: str) -> 
     try:
         parts = export_inputs(db, root, partitions)
         done = [f.result() for f in enrich_partition.map(unmapped(root), parts, unmapped(run_id))]
-        keywords = _sum([d["keywords"] for d in done], "lexicon_version")
-        sentiment = _sum([d["sentiment"] for d in done], "sentiment_version")
+        keywords = sum_counts(d["keywords"] for d in done)
+        sentiment = sum_counts(d["sentiment"] for d in done)
         load_outputs(db, root, parts)
     finally:
         shutil.rmtree(root, ignore_errors=True)

@@ -12,7 +12,7 @@ import polars as pl
 from enrichers.keyword_stage import SCORE_COLUMNS
 from enrichers.keywords import combine_scores, load_lexicon, match_frame, score_hits
 from enrichers.keywords_model import load_model
-from fundrisk.stages.keywords import SLICE_ROWS, add_counts
+from fundrisk.stages.keywords import SLICE_ROWS, sum_counts
 from fundrisk.warehouse.db import Connection
 from fundrisk.warehouse.features_sql import SURVEY_FLAG
 from fundrisk.warehouse.frames import append, delete_rows
@@ -74,10 +74,10 @@ def run_survey_screen(con: Connection, run_id: str, slice_rows: int = SLICE_ROWS
     the slices (a run that dies here is redone from the delete), like the keyword stage."""
     delete_rows(con, "keyword_hits", "subject_kind = ?", [KIND])
     delete_rows(con, "keyword_scores", "subject_kind = ?", [KIND])
-    totals: dict[str, object] = {}
+    counts = []
     for surveys in survey_text_slices(con, slice_rows):
-        hits, scores, counts = survey_keyword_rows(surveys, run_id)
+        hits, scores, part = survey_keyword_rows(surveys, run_id)
         append(con, "keyword_hits", hits)
         append(con, "keyword_scores", scores)
-        add_counts(totals, counts)
-    return totals
+        counts.append(part)
+    return sum_counts(counts)

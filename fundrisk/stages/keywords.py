@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import polars as pl
 
@@ -37,13 +37,13 @@ def run_keywords(con: Connection, run_id: str, slice_rows: int = SLICE_ROWS) -> 
     run that dies here is redone from the delete."""
     delete_rows(con, "keyword_hits")
     delete_rows(con, "keyword_scores")
-    totals: dict[str, object] = {}
+    counts = []
     for regs, clues in _parts(con, slice_rows):
-        hits, scores, counts = keyword_rows(regs, clues, run_id)
+        hits, scores, part = keyword_rows(regs, clues, run_id)
         append(con, "keyword_hits", hits)
         append(con, "keyword_scores", scores)
-        add_counts(totals, counts)
-    return totals
+        counts.append(part)
+    return sum_counts(counts)
 
 
 def _parts(con: Connection, rows: int) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
@@ -53,7 +53,10 @@ def _parts(con: Connection, rows: int) -> Iterator[tuple[pl.DataFrame, pl.DataFr
     yield pl.DataFrame(schema=REGISTRATION_COLUMNS), clue_texts(con)
 
 
-def add_counts(totals: dict[str, object], counts: dict[str, object]) -> None:
-    """Add one slice's counts to the totals; a text (a version) is the same for every slice."""
-    for key, value in counts.items():
-        totals[key] = int(totals.get(key, 0)) + value if isinstance(value, int) else value  # type: ignore[call-overload]
+def sum_counts(counts: Iterable[dict[str, object]]) -> dict[str, object]:
+    """Slices' or partitions' counts added up; a text (a version) is the same for every one of them."""
+    total: dict[str, object] = {}
+    for part in counts:
+        for key, value in part.items():
+            total[key] = int(total.get(key, 0)) + value if isinstance(value, int) else value  # type: ignore[call-overload]
+    return total
