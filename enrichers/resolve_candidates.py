@@ -38,17 +38,10 @@ BASE_SCORES = {
 }
 
 
-def small_blocks(frame: pl.DataFrame, key: str) -> pl.DataFrame:
-    """Rows whose key is shared by at most BLOCK_CAP registrations: a key that common proves nothing
-    (dozens of 王记 shops) and would only multiply candidate pairs."""
-    return frame.filter(pl.len().over(key) <= BLOCK_CAP)
-
-
-def sharing(reg: pl.DataFrame, src: pl.DataFrame, key: str) -> pl.DataFrame:
-    """The registrations whose `key` some source record has. A key keeps all its registrations, so the
-    block sizes `small_blocks` counts are unchanged, and a province's millions of keys no source has are
-    never counted (each count is a window over every registration)."""
-    return reg.join(src.select(key).drop_nulls().unique(), on=key, how="semi")
+def _sharing(r_key: str, keys: pl.LazyFrame) -> Callable[[pl.DataFrame], pl.LazyFrame]:
+    """For capped_by_slices: a slice's registrations (uscc, k) whose `r_key` is one of `keys` (column k).
+    Only keys some source record has are ever counted, not a province's every key."""
+    return lambda part: part.lazy().select("uscc", pl.col(r_key).alias("k")).join(keys, on="k", how="semi")
 
 
 def exact_pairs(src: pl.DataFrame, reg: pl.DataFrame) -> pl.DataFrame:
@@ -57,7 +50,9 @@ def exact_pairs(src: pl.DataFrame, reg: pl.DataFrame) -> pl.DataFrame:
     frames = []
     for s_key, r_key, method in keys:
         left = src.select("sid", pl.col(s_key).alias("k")).drop_nulls("k")
-        right = small_blocks(sharing(reg.select("uscc", pl.col(r_key).alias("k")), left, "k"), "k")
+        # A key more than BLOCK_CAP registrations share proves nothing (dozens of 王记 shops) and would
+        # only multiply candidate pairs.
+        right = capped_by_slices(reg, _sharing(r_key, left.select("k").unique().lazy()), "k", BLOCK_CAP)
         frames.append(
             left.join(right, on="k").select(
                 "sid", "uscc", pl.lit(method).alias("method"), pl.lit(BASE_SCORES[method]).alias("score")
@@ -99,13 +94,7 @@ def unique_pairs(src: pl.DataFrame, reg: pl.DataFrame, s_key: str, r_key: str, m
     two registrations of a slice have is dropped there), never a province's every key. A null key names
     nothing (joins never match nulls), so `reg` is passed whole, never a filtered copy."""
     left = src.select("sid", pl.col(s_key).alias("k")).drop_nulls("k")
-    keys = left.select("k").unique().lazy()
-    unique = capped_by_slices(
-        reg,
-        lambda part: part.lazy().select("uscc", pl.col(r_key).alias("k")).join(keys, on="k", how="semi"),
-        "k",
-        1,
-    )
+    unique = capped_by_slices(reg, _sharing(r_key, left.select("k").unique().lazy()), "k", 1)
     return left.join(unique, on="k").select(
         "sid", "uscc", pl.lit(method).alias("method"), pl.lit(BASE_SCORES[method]).alias("score")
     )
@@ -116,7 +105,7 @@ def evidence_pairs(src: pl.DataFrame, reg: pl.DataFrame) -> pl.DataFrame:
     # One wrong character weighs more in a long core (忠雅天企业管理咨询) than in a short one (王记面馆).
     src_keys = _masked_keys(src, "sid")
     # Only keys some source record has can match, and only a key at most BLOCK_CAP registrations have
-    # is used (small_blocks): both decided a slice of registrations at a time.
+    # is used: both decided a slice of registrations at a time.
     wanted = src_keys.lazy().select("masked")
     reg_keys = capped_by_slices(
         reg,
@@ -213,8 +202,9 @@ def fuzzy_pairs(src: pl.DataFrame, reg: pl.DataFrame, rare: pl.DataFrame | None 
         .head(MAX_CANDIDATES)
         .select("sid", "uscc")
     )
-    brands = small_blocks(sharing(reg.select("uscc", "brand"), src, "brand"), "brand")
-    by_brand = src.select("sid", "brand").join(brands, on="brand").select("sid", "uscc")
+    wanted = src.select(pl.col("brand").alias("k")).drop_nulls().unique().lazy()
+    brands = capped_by_slices(reg, _sharing("brand", wanted), "k", BLOCK_CAP)
+    by_brand = src.select("sid", pl.col("brand").alias("k")).join(brands, on="k").select("sid", "uscc")
     pairs = pl.concat([by_gram, by_brand]).unique()
     pairs = pairs.join(src.select("sid", pl.col("core").alias("s_core")), on="sid").join(
         reg.select("uscc", pl.col("core").alias("r_core")), on="uscc"

@@ -133,6 +133,8 @@ def test_registrations_counted_a_slice_at_a_time_as_in_one(
         "brand": lambda: resolve_candidates.unique_pairs(src, reg, "brand", "brand", "brand"),
         "typo": lambda: resolve_candidates.evidence_pairs(src, reg),
         "rare": lambda: resolve_candidates.rare_bigrams(reg),
+        "exact": lambda: resolve_candidates.exact_pairs(src, reg),
+        "fuzzy": lambda: resolve_candidates.fuzzy_pairs(src, reg),
     }
     expected = {name: step().sort(pl.all()) for name, step in steps.items()}
     monkeypatch.setattr(resolve_candidates, "SLICE_ROWS", 113)
