@@ -9,6 +9,7 @@ import duckdb
 import pytest
 
 from fundrisk.stages.scoring import run_scoring
+from fundrisk.warehouse.features_store import STAGED, stage_features
 from tests.conftest import scored_district
 
 pytestmark = pytest.mark.slow
@@ -42,5 +43,23 @@ def test_partitions_equal_one_pass(district):
         assert again["tiers"] == whole["tiers"]
         rows = con.execute("SELECT count(*) FROM risk_scores WHERE run_id = 'SPLIT'").fetchall()[0][0]
         assert rows == whole["subjects"]
+    finally:
+        con.close()
+
+
+def test_features_assembled_in_partitions_equal_one_statement(district):
+    """Each CTE narrows its own table to the partition; together the partitions are the whole frame."""
+    con = duckdb.connect(str(district))
+    staged = f"SELECT * FROM {STAGED} ORDER BY subject_kind, subject_id"
+    try:
+        whole_n = stage_features(con, stage_rows=10**9)
+        whole = con.execute(staged).fetchall()
+        split_n = stage_features(con, stage_rows=97)
+        split = con.execute(staged).fetchall()
+        assert split_n == whole_n == len(whole) > 15 * 97
+        assert split == whole
+        evidence = f"""SELECT count(*) FILTER (WHERE subject_kind = 'lead'), sum(alert_count), sum(clue_count),
+            sum(survey_count), sum(relation_count), sum(lexicon_hits) FROM {STAGED}"""
+        assert all(n > 0 for n in con.execute(evidence).fetchall()[0])  # every source reached the partitions
     finally:
         con.close()

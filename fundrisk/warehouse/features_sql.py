@@ -19,15 +19,25 @@ FEATURES_PARAMS: dict[str, object] = {
     "licensed_fi": LICENSED_FI,
     "disclaimer": DISCLAIMER,
     "survey_flag": SURVEY_FLAG,
+    "parts": 1,
+    "part": 0,
 }
 
+
+def in_part(kind: str, column: str) -> str:
+    """The subjects of hash partition $part of $parts (features_store.PART spelled on a source column):
+    each CTE narrows its own table first, so a partition's joins and aggregates hold only its subjects."""
+    return f"hash('{kind}:' || {column}) % $parts = $part"
+
+
 # Every linked source record, for registered entities and for unregistered leads alike.
-SUBJECT_SOURCES = """
+SUBJECT_SOURCES = f"""
 subject_sources AS (
     SELECT 'registration' AS subject_kind, uscc AS subject_id, source_kind, source_id FROM entity_links
+    WHERE {in_part("registration", "uscc")}
     UNION
-    SELECT 'lead', lead_id, source_kind, source_id FROM lead_members
-)"""
+    SELECT 'lead', lead_id, source_kind, source_id FROM lead_members WHERE {in_part("lead", "lead_id")}
+)"""  # noqa: S608
 
 ALERT_AGG = """
 alert_agg AS (
@@ -130,15 +140,19 @@ registered AS (
         i.inspected_on AS inspected_on,
         i.confirmed_on AS confirmed_on
     FROM registrations r
-    LEFT JOIN keyword_scores k ON k.subject_kind = 'registration' AND k.subject_id = r.uscc
+    LEFT JOIN (
+        SELECT * FROM keyword_scores
+        WHERE subject_kind = 'registration' AND {in_part("registration", "subject_id")}
+    ) k ON k.subject_id = r.uscc
     LEFT JOIN (
         SELECT subject_id,
             count(*) FILTER (WHERE category = '条例第九条禁用字样') AS nine,
             count(*) AS hits,
             count(*) FILTER (WHERE field = 'scope') AS scope_hits
-        FROM keyword_hits WHERE subject_kind = 'registration' GROUP BY subject_id
+        FROM keyword_hits WHERE subject_kind = 'registration' AND {in_part("registration", "subject_id")}
+        GROUP BY subject_id
     ) h ON h.subject_id = r.uscc
-    LEFT JOIN registry_flags f ON f.uscc = r.uscc
+    LEFT JOIN (SELECT * FROM registry_flags WHERE {in_part("registration", "uscc")}) f ON f.uscc = r.uscc
     LEFT JOIN (
         -- Strong ties (or rows written before strength existed) count and set the floor; weak ones
         -- combine by noisy-OR into a weight; reasons list strong ties first, weak ones marked.
@@ -148,14 +162,15 @@ registered AS (
                 FILTER (WHERE strength = 'weak'), 0.0)) AS weak_weight,
             string_agg(CASE WHEN strength = 'weak' THEN '弱关联：' || reason ELSE reason END, '；'
                 ORDER BY strength = 'weak', relation, related_uscc) AS reasons
-        FROM entity_relations GROUP BY uscc
+        FROM entity_relations WHERE {in_part("registration", "uscc")} GROUP BY uscc
     ) x ON x.uscc = r.uscc
     LEFT JOIN (
         {latest_inspections(extra="min(inspected_on) FILTER (WHERE conclusion = '确认非法集资') AS confirmed_on")}
     ) i ON i.uscc = r.uscc
+    WHERE {in_part("registration", "r.uscc")}
 )"""  # noqa: S608 — constant SQL text (the one latest-inspection fragment); values are parameters
 
-LEADS = """
+LEADS = f"""
 lead_rows AS (
     SELECT 'lead' AS subject_kind, l.lead_id AS subject_id,
         coalesce(l.name, '无门头场所（' || coalesce(l.address_key, l.lead_id) || '）') AS name,
@@ -170,8 +185,8 @@ lead_rows AS (
         NULL::VARCHAR AS registry_reasons, 0::BIGINT AS relation_count, 0.0::DOUBLE AS weak_relation_weight,
         NULL::VARCHAR AS relation_reasons,
         NULL::VARCHAR AS inspection_conclusion, NULL::DATE AS inspected_on, NULL::DATE AS confirmed_on
-    FROM leads l
-)"""
+    FROM leads l WHERE {in_part("lead", "l.lead_id")}
+)"""  # noqa: S608
 
 # Composed only of the module's constant CTEs; values travel as named parameters (features_params()).
 FEATURES_SQL = f"""

@@ -26,9 +26,23 @@ def current_features(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return read(con, FEATURES_SQL, features_params())
 
 
-def stage_features(con: duckdb.DuckDBPyConnection) -> int:
-    """Assemble every subject's features into a temporary table; returns the number of subjects."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGED} AS {FEATURES_SQL}", features_params())
+STAGE_ROWS = (
+    2_000_000  # subjects assembled per statement: the joins' and ordered aggregates' memory follows it
+)
+
+
+def stage_features(con: duckdb.DuckDBPyConnection, stage_rows: int = STAGE_ROWS) -> int:
+    """Assemble every subject's features into a temporary table; returns the number of subjects.
+
+    Above `stage_rows` subjects the assembly runs one hash partition at a time (each CTE narrows its own
+    table, features_sql.in_part): a whole province in one statement held its string aggregates and hash
+    tables at once and ran out of DuckDB's budget.
+    """
+    total = con.execute("SELECT (SELECT count(*) FROM registrations) + (SELECT count(*) FROM leads)")
+    parts = max(1, -(-int(total.fetchall()[0][0]) // stage_rows))
+    for part in range(parts):
+        head = f"CREATE OR REPLACE TEMP TABLE {STAGED} AS" if part == 0 else f"INSERT INTO {STAGED}"
+        con.execute(f"{head} {FEATURES_SQL}", {**features_params(), "parts": parts, "part": part})
     return int(con.execute(f"SELECT count(*) FROM {STAGED}").fetchall()[0][0])  # noqa: S608
 
 
