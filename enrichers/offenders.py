@@ -108,7 +108,7 @@ def flagged_entities(
 ) -> pl.DataFrame:
     """uscc, flag_reason (the strongest), flag_reasons (all, '；'-joined) of entities with a risk finding."""
     keep = ["uscc", "name", "status", *(["norm"] if "norm" in registrations.columns else [])]
-    regs = registrations.select(keep).unique("uscc", keep="first")
+    regs = _one_per_code(registrations.select(keep))
     if "norm" not in regs.columns:
         regs = regs.with_columns(name_norm(regs["name"]))
     prov = provincial_list.select(pl.col("uscc").cast(pl.Utf8), pl.col("name").cast(pl.Utf8))
@@ -139,6 +139,12 @@ def flagged_entities(
         pl.col("reason").first().alias("flag_reason"), pl.col("reason").str.join("；").alias("flag_reasons")
     )
     return out.cast(FLAGGED_SCHEMA).sort("uscc")  # type: ignore[arg-type]
+
+
+def _one_per_code(regs: pl.DataFrame) -> pl.DataFrame:
+    """The first row per credit code. select() shares columns, and unique() copies only when some code
+    is there twice: a province's registrations, read from the table, are unique already."""
+    return regs.unique("uscc", keep="first") if regs["uscc"].n_unique() < regs.height else regs
 
 
 def _frame(regs: pl.DataFrame, rules: TieRules) -> pl.DataFrame:
@@ -196,7 +202,7 @@ def _brand_ties(frame: pl.DataFrame, ids: pl.DataFrame, keyed: pl.DataFrame, rul
         .collect()
     )
     prior = usable.join(ids, on="uscc", how="semi").rename({"uscc": "related_uscc"})
-    in_block = _per_town(
+    in_block = _per_block(
         usable.select("uscc", "core", "brand", *block), prior.select("related_uscc", "brand", *block), block
     )
     tied = (
@@ -214,14 +220,17 @@ def _brand_ties(frame: pl.DataFrame, ids: pl.DataFrame, keyed: pl.DataFrame, rul
     )
 
 
-def _per_town(new: pl.DataFrame, prior: pl.DataFrame, block: list[str]) -> pl.DataFrame:
-    """brand_ties one town at a time: the town is part of the block, so the result is the same, and the
-    masked variants of a province's brands never sit in memory at once."""
-    towns = new.partition_by("town", as_dict=True)
+def _per_block(new: pl.DataFrame, prior: pl.DataFrame, block: list[str]) -> pl.DataFrame:
+    """brand_ties one (industry, town) block at a time, and only in blocks that hold a flagged entity:
+    the block is the join key, so the result is the same, and the masked variants of a province's
+    brands never sit in memory at once (a town of five million registrations did, by town alone)."""
+    prior = prior.drop_nulls(block)
+    new = new.join(prior.select(block).unique(), on=block, how="semi")
+    blocks = new.partition_by(block, as_dict=True)
     parts = [
-        brand_ties(towns[key], group, block)
-        for key, group in prior.partition_by("town", as_dict=True).items()
-        if key in towns and key[0] is not None
+        brand_ties(blocks[key], group, block)
+        for key, group in prior.partition_by(block, as_dict=True).items()
+        if key in blocks
     ]
     return pl.concat(parts) if parts else brand_ties(new.clear(), prior.clear(), block)
 
@@ -268,11 +277,7 @@ def _combine(ties: pl.DataFrame, rules: TieRules) -> pl.DataFrame:
 def repeat_offenders(registrations: pl.DataFrame, flagged: pl.DataFrame) -> pl.DataFrame:
     """uscc, related_uscc, relation, reason, strength, weight: one row per registration tied to a flagged entity."""
     rules = tie_rules()
-    # Only the columns a tie can use, and copied by unique() only when some code is there twice: a
-    # province's registrations, read from the table, are unique already.
-    regs = registrations.select([c for c in TIE_INPUTS if c in registrations.columns])
-    if regs["uscc"].n_unique() < regs.height:
-        regs = regs.unique("uscc", keep="first")
+    regs = _one_per_code(registrations.select([c for c in TIE_INPUTS if c in registrations.columns]))
     frame = _frame(regs, rules)
     ids = flagged.select("uscc").unique()
     keyed = pl.concat(
