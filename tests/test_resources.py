@@ -17,6 +17,7 @@ from fundrisk.sources.readers import read_table, sha256_file
 from fundrisk.sources.spec import get_kind
 from fundrisk.sources.validate import validate
 from fundrisk.warehouse import connect
+from fundrisk.warehouse.db import release_cache
 from fundrisk.warehouse.ingest_store import FileRecord, write_ingest
 from tests.samples import VALID, write_kind
 
@@ -58,6 +59,26 @@ def test_default_budget_is_a_share_of_the_machine_and_spills_beside_the_file(tmp
     con = connect(tmp_path / "f.duckdb")
     assert setting(con, "temp_directory") == f"{tmp_path / 'f.duckdb'}.tmp"
     assert setting(con, "memory_limit") == expected_limit("60%")
+    con.close()
+
+
+@pytest.mark.slow
+def test_release_cache_hands_back_read_blocks_and_keeps_the_budget(tmp_path, monkeypatch):
+    monkeypatch.setenv("FUNDRISK_MEMORY_LIMIT", "1GiB")
+    con = connect(tmp_path / "f.duckdb")
+    con.execute(
+        "CREATE TABLE wide AS SELECT range AS id, repeat('登记', 20) || range AS name FROM range(2000000)"
+    )
+    con.close()
+    con = connect(tmp_path / "f.duckdb")  # a fresh database instance: nothing cached yet
+    used = "SELECT coalesce(sum(memory_usage_bytes), 0) FROM duckdb_memory()"
+    assert con.execute("SELECT count(DISTINCT name) FROM wide").fetchall()[0][0] == 2_000_000
+    cached = con.execute(used).fetchall()[0][0]
+    assert cached > 20 * 2**20  # the table's blocks stay cached after the read
+    release_cache(con)
+    assert con.execute(used).fetchall()[0][0] < cached / 2
+    assert setting(con, "memory_limit") == expected_limit("1GiB")
+    assert con.execute("SELECT count(*) FROM wide").fetchall()[0][0] == 2_000_000  # read again from disk
     con.close()
 
 

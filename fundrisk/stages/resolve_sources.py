@@ -9,7 +9,7 @@ import polars as pl
 from enrichers.names import with_name_keys
 from enrichers.resolve import id_key
 from fundrisk.warehouse import inputs_store
-from fundrisk.warehouse.db import Connection
+from fundrisk.warehouse.db import Connection, release_cache
 from fundrisk.warehouse.frames import concat_compact, spill_folder
 
 SOURCE_SCHEMA = {
@@ -44,13 +44,16 @@ def keyed_registrations(con: Connection, rows: int = REGISTRATION_SLICE) -> pl.D
         .drop("name", "address", "legal_rep_id")
         for part in inputs_store.registration_slices(con, rows)
     )
-    return concat_compact(keyed, spill_folder(con))  # held as made, the slices took twice their size
+    frame = concat_compact(keyed, spill_folder(con))  # held as made, the slices took twice their size
+    release_cache(con)  # the table's blocks DuckDB cached while it was read are now the frame's room
+    return frame
 
 
 def with_offender_columns(con: Connection, regs: pl.DataFrame) -> pl.DataFrame:
     """keyed_registrations plus name, status, industry, phone and legal_rep_id (for rep_id), read in
     the same order."""
     extra = inputs_store.offender_columns(con)
+    release_cache(con)
     if not extra["uscc"].equals(regs["uscc"]):  # the table changed in between: match on the code
         extra = regs.select("uscc").join(extra, on="uscc", how="left", maintain_order="left")
     columns = extra.select("name", pl.col("status", "industry").cast(pl.Categorical), "phone", "legal_rep_id")
@@ -73,6 +76,7 @@ def sources_frame(con: Connection) -> pl.DataFrame:
 def source_chunks(con: Connection, rows: int) -> Iterator[pl.DataFrame]:
     """sources_frame `rows` records at a time: a province's millions of records are read as resolved."""
     for frame in inputs_store.link_source_batches(con, rows):
+        release_cache(con)  # each chunk's blocks, cached by DuckDB, grew the stage chunk by chunk
         yield frame.cast(SOURCE_SCHEMA)  # type: ignore[arg-type]
 
 

@@ -150,8 +150,31 @@ def apply_resources(con: duckdb.DuckDBPyConnection, target: str) -> None:
     """Memory budget and spill folder from the settings (values bound, never spliced)."""
     settings = get_settings()
     spill = settings.spill_dir(target)
-    con.execute("SET memory_limit = ?", [f"{settings.memory_limit_bytes() // 1024**2}MiB"])
+    con.execute("SET memory_limit = ?", [_budget()])
     con.execute("SET temp_directory = ?", [str(spill)])
+
+
+def _budget() -> str:
+    return f"{get_settings().memory_limit_bytes() // 1024**2}MiB"
+
+
+CACHE_FLOOR = "16MiB"  # low enough to evict nearly all, high enough for DuckDB to run the SET back
+
+
+def release_cache(con: duckdb.DuckDBPyConnection) -> None:
+    """Hand back the table blocks DuckDB keeps cached after a read, then restore the budget.
+
+    DuckDB keeps what it read up to its budget; a stage that has read a province's table into polars
+    frames needs that memory for the frames (the resolution at 10M held ~1 GB of cached blocks beside
+    them, more with every chunk of source records read). Lowering the limit evicts clean blocks and
+    spills temporary ones; if DuckDB cannot go that low, what it could free is freed all the same.
+    """
+    try:
+        con.execute("SET memory_limit = ?", [CACHE_FLOOR])
+    except duckdb.Error:
+        pass  # pinned blocks (an open result) stay: the rest is evicted
+    finally:
+        con.execute("SET memory_limit = ?", [_budget()])
 
 
 def ident(name: str) -> str:
