@@ -147,12 +147,15 @@ def _one_per_code(regs: pl.DataFrame) -> pl.DataFrame:
     return regs.unique("uscc", keep="first") if regs["uscc"].n_unique() < regs.height else regs
 
 
-def _frame(regs: pl.DataFrame, rules: TieRules) -> pl.DataFrame:
-    """uscc, name, core, brand, industry, town and the normalised keys (ID, phone, specific address)."""
+def _frame(regs: pl.DataFrame, rules: TieRules) -> pl.LazyFrame:
+    """uscc, name, core, brand, industry, town and the normalised keys (ID, phone, specific address).
+
+    Lazy: each tie collects only the rows that share a key with a flagged entity, so a province's
+    normalised IDs, phones and addresses are never all held beside the registrations."""
     regs = ensure_name_keys(regs)
-    parts, addr = regs.select("core", "brand"), regs["addr_key"]
     text = {c: pl.col(c) if c in regs.columns else pl.lit(None) for c in ("town", "industry")}
-    return regs.select(
+    addr = pl.col("addr_key")
+    return regs.lazy().select(
         "uscc",
         "name",
         # A few dozen towns and industries: categorical, not a province's millions of strings.
@@ -160,53 +163,60 @@ def _frame(regs: pl.DataFrame, rules: TieRules) -> pl.DataFrame:
         text["industry"].cast(pl.Utf8).str.strip_chars().cast(pl.Categorical).alias("industry"),
         pl.col("legal_rep_id").cast(pl.Utf8).str.to_uppercase().str.strip_chars(),
         pl.col("phone").cast(pl.Utf8).str.replace_all(r"[\s\-]", ""),
-    ).with_columns(
         # address_key drops leading places, town included: the town keeps 萌水镇 and 商家镇 apart.
         # Only a specific address (a unit inside a building) is a key at all.
         pl.when(addr.str.contains(rules.specific_address))
-        .then(pl.concat_str(pl.col("town").fill_null(""), pl.lit("|"), pl.lit(addr)))
+        .then(pl.concat_str(text["town"].cast(pl.Utf8).str.strip_chars().fill_null(""), pl.lit("|"), addr))
         .alias("addr"),
-        parts["core"],
-        parts["brand"],
+        "core",
+        "brand",
     )
 
 
-def _key_ties(frame: pl.DataFrame, ids: pl.DataFrame, key: str, tie: str, rules: TieRules) -> pl.DataFrame:
-    """uscc, related_uscc, tie, w: registrations sharing a key that few share with a flagged entity."""
-    keyed = frame.select("uscc", key).drop_nulls(key).filter(pl.col(key).str.len_chars() > 0)
-    keyed = keyed.with_columns(pl.len().over(key).alias("_n")).filter(
+def _key_ties(frame: pl.LazyFrame, ids: pl.DataFrame, key: str, tie: str, rules: TieRules) -> pl.DataFrame:
+    """uscc, related_uscc, tie, w: registrations sharing a key that few share with a flagged entity.
+
+    Only the keys a flagged entity has are counted: every registration with such a key is kept, so
+    each count is the district's."""
+    keyed = frame.select("uscc", key).filter(pl.col(key).str.len_chars() > 0)
+    flagged_keys = keyed.join(ids.lazy(), on="uscc", how="semi").select(key).unique()
+    shared = keyed.join(flagged_keys, on=key, how="semi").collect(engine="streaming")
+    shared = shared.with_columns(pl.len().over(key).alias("_n")).filter(
         pl.col("_n") <= rules.caps[CAP_OF.get(key, key)]
     )
-    prior = keyed.join(ids, on="uscc", how="semi").select(pl.col("uscc").alias("related_uscc"), key)
+    prior = shared.join(ids, on="uscc", how="semi").select(pl.col("uscc").alias("related_uscc"), key)
     weight = pl.lit(rules.weights[tie])
     if tie == "same_address":  # a room two registrations share says more than one five share
         weight = weight * 2 / pl.col("_n")
     return (
-        keyed.join(prior, on=key)
+        shared.join(prior, on=key)
         .filter(pl.col("uscc") != pl.col("related_uscc"))
         .select("uscc", "related_uscc", pl.lit(tie).alias("tie"), weight.cast(pl.Float64).alias("w"))
     )
 
 
-def _brand_ties(frame: pl.DataFrame, ids: pl.DataFrame, keyed: pl.DataFrame, rules: TieRules) -> pl.DataFrame:
+def _brand_ties(frame: pl.LazyFrame, ids: pl.DataFrame, keyed: pl.DataFrame, rules: TieRules) -> pl.DataFrame:
     """uscc, related_uscc, tie, w: brand ties within the same industry and town, or beside another tie."""
     block = ["industry", "town"]
-    usable = (  # lazily: only the columns used are gathered, not every column of a province's frame
-        frame.lazy()
-        .filter(
-            (pl.col("brand").str.len_chars() >= MIN_BRAND_CHARS)
-            & ~pl.col("name").str.contains(FI_NAME)
-            & ~pl.col("brand").str.contains(GENERIC_BRAND)
-        )
-        .select("uscc", "core", "brand", *block, pl.len().over("brand").alias("brand_n"))
-        .collect()
-    )
-    prior = usable.join(ids, on="uscc", how="semi").rename({"uscc": "related_uscc"})
-    in_block = _per_block(
-        usable.select("uscc", "core", "brand", *block), prior.select("related_uscc", "brand", *block), block
-    )
+    usable = frame.filter(
+        (pl.col("brand").str.len_chars() >= MIN_BRAND_CHARS)
+        & ~pl.col("name").str.contains(FI_NAME)
+        & ~pl.col("brand").str.contains(GENERIC_BRAND)
+    ).select("uscc", "core", "brand", *block)
+    prior = usable.join(ids.lazy(), on="uscc", how="semi").rename({"uscc": "related_uscc"}).collect()
+    # How many registrations carry each flagged brand (a popular brand is little evidence), and the
+    # registrations in a block that holds a flagged entity: one pass over the frame for both.
+    new = usable.join(prior.lazy().select(block).unique(), on=block, how="semi")
+    counted = usable.join(prior.lazy().select("brand").unique(), on="brand", how="semi").group_by("brand")
+    new_df, brand_n = pl.collect_all([new, counted.len("brand_n")], engine="streaming")
+    prior = prior.join(brand_n, on="brand", how="left")
+    in_block = _per_block(new_df, prior.select("related_uscc", "brand", *block), block)
+    del new_df
+    tied_rows = usable.join(keyed.lazy().select("uscc").unique(), on="uscc", how="semi").collect()
     tied = (
-        keyed.select("uscc", "related_uscc").unique().join(usable.select("uscc", "core", "brand"), on="uscc")
+        keyed.select("uscc", "related_uscc")
+        .unique()
+        .join(tied_rows.select("uscc", "core", "brand"), on="uscc")
     )
     beside = brand_ties(tied, prior.select("related_uscc", "brand"), ["related_uscc"])
     ties = pl.concat([in_block, beside])
@@ -221,16 +231,13 @@ def _brand_ties(frame: pl.DataFrame, ids: pl.DataFrame, keyed: pl.DataFrame, rul
 
 
 def _per_block(new: pl.DataFrame, prior: pl.DataFrame, block: list[str]) -> pl.DataFrame:
-    """brand_ties one (industry, town) block at a time, and only in blocks that hold a flagged entity:
-    the block is the join key, so the result is the same, and the masked variants of a province's
-    brands never sit in memory at once (a town of five million registrations did, by town alone)."""
-    prior = prior.drop_nulls(block)
-    new = new.join(prior.select(block).unique(), on=block, how="semi")
-    blocks = new.partition_by(block, as_dict=True)
+    """brand_ties one (industry, town) block at a time: the block is the join key, so the result is
+    the same, and the masked variants of a province's brands never sit in memory at once (a town of
+    five million registrations did, by town alone). Each block's rows are filtered out as it comes,
+    not all partitioned at once."""
     parts = [
-        brand_ties(blocks[key], group, block)
-        for key, group in prior.partition_by(block, as_dict=True).items()
-        if key in blocks
+        brand_ties(new.filter((pl.col("industry") == industry) & (pl.col("town") == town)), group, block)
+        for (industry, town), group in prior.drop_nulls(block).group_by(block, maintain_order=True)
     ]
     return pl.concat(parts) if parts else brand_ties(new.clear(), prior.clear(), block)
 

@@ -110,7 +110,7 @@ def test_the_stage_reads_a_slice_at_a_time_and_gets_the_whole_frames_answer(demo
     assert review.sort("source_kind", "source_id", "rank").equals(whole.review)
     prov = read(con, "SELECT uscc, name FROM provincial_list")
     insp = read(con, "SELECT uscc, inspected_on, conclusion FROM inspections")
-    full = with_offender_columns(con, keyed)
+    full = with_offender_columns(con, keyed, rows=307)
     assert full["phone"].equals(regs["phone"]) and full["status"].cast(pl.Utf8).equals(regs["status"])
     assert full["name"].equals(regs["name"]) and full["legal_rep_id"].equals(regs["legal_rep_id"])
     relations = repeat_offenders(plain, flagged_entities(plain, prov, insp))

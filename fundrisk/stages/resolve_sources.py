@@ -49,14 +49,20 @@ def keyed_registrations(con: Connection, rows: int = REGISTRATION_SLICE) -> pl.D
     return frame
 
 
-def with_offender_columns(con: Connection, regs: pl.DataFrame) -> pl.DataFrame:
+def with_offender_columns(
+    con: Connection, regs: pl.DataFrame, rows: int = REGISTRATION_SLICE
+) -> pl.DataFrame:
     """keyed_registrations plus name, status, industry, phone and legal_rep_id (for rep_id), read in
     the same order."""
-    extra = inputs_store.offender_columns(con)
+    slices = (
+        part.with_columns(pl.col("status", "industry").cast(pl.Categorical))
+        for part in inputs_store.offender_column_slices(con, rows)
+    )
+    extra = concat_compact(slices, spill_folder(con))
     release_cache(con)
     if not extra["uscc"].equals(regs["uscc"]):  # the table changed in between: match on the code
         extra = regs.select("uscc").join(extra, on="uscc", how="left", maintain_order="left")
-    columns = extra.select("name", pl.col("status", "industry").cast(pl.Categorical), "phone", "legal_rep_id")
+    columns = extra.select("name", "status", "industry", "phone", "legal_rep_id")
     return regs.drop("rep_id").hstack(columns.get_columns())
 
 

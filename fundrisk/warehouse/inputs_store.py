@@ -50,16 +50,18 @@ def resolution_registrations(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 
 def registration_slices(con: duckdb.DuckDBPyConnection, rows: int) -> Iterator[pl.DataFrame]:
-    """resolution_registrations without what only the offender check compares (offender_columns), a
+    """resolution_registrations without what only the offender check compares (offender_column_slices), a
     slice of `rows` at a time: a province's registrations are keyed slice by slice, never held raw."""
     sql = "SELECT uscc, name, address, town, grid, legal_rep, legal_rep_id FROM registrations"
     return read_batches(con, sql, rows)
 
 
-def offender_columns(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+def offender_column_slices(con: duckdb.DuckDBPyConnection, rows: int) -> Iterator[pl.DataFrame]:
     """uscc, name, status, industry, phone, legal_rep_id: what the offender check compares beside the
-    name keys, in the same order as registration_slices (DuckDB keeps a table's insertion order)."""
-    return read(con, "SELECT uscc, name, status, industry, phone, legal_rep_id FROM registrations")
+    name keys, in the same order as registration_slices (DuckDB keeps a table's insertion order), a
+    slice of `rows` at a time (read whole, a province's result took twice its size while converted)."""
+    sql = "SELECT uscc, name, status, industry, phone, legal_rep_id FROM registrations"
+    return read_batches(con, sql, rows)
 
 
 def registration_names(con: duckdb.DuckDBPyConnection, codes: pl.DataFrame) -> pl.DataFrame:
