@@ -236,8 +236,8 @@ def _per_block(new: pl.DataFrame, prior: pl.DataFrame, block: list[str]) -> pl.D
     five million registrations did, by town alone). Each block's rows are filtered out as it comes,
     not all partitioned at once."""
     parts = [
-        brand_ties(new.filter((pl.col("industry") == industry) & (pl.col("town") == town)), group, block)
-        for (industry, town), group in prior.drop_nulls(block).group_by(block, maintain_order=True)
+        brand_ties(new.filter(*(pl.col(k) == v for k, v in zip(block, values, strict=True))), group, block)
+        for values, group in prior.drop_nulls(block).group_by(block, maintain_order=True)
     ]
     return pl.concat(parts) if parts else brand_ties(new.clear(), prior.clear(), block)
 
