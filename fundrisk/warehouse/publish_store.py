@@ -31,17 +31,27 @@ SELECT subject_kind, subject_id, name AS score_name, score, tier, disposal, depa
 FROM risk_scores WHERE run_id = $run
 QUALIFY row_number() OVER (PARTITION BY subject_kind, subject_id ORDER BY scored_at DESC NULLS LAST) = 1
 """
-# Name, people, contact and place of every registered entity and every unregistered lead.
-DETAILS_SQL = """
+
+
+# Name, people, contact and place of the registered entities and unregistered leads in `scope` (a CTE of
+# subject_kind, subject_id), or of every one: at a province the exports' few hundred thousand subjects are
+# looked up, not ten million registrations joined.
+def details_sql(scope: str | None = None) -> str:
+    reg = lead = lead_member = ""
+    if scope:
+        reg = f"SEMI JOIN {scope} k ON k.subject_kind = 'registration' AND k.subject_id = registrations.uscc"
+        lead = f"SEMI JOIN {scope} k ON k.subject_kind = 'lead' AND k.subject_id = leads.lead_id"
+        lead_member = f"AND m.lead_id IN (SELECT subject_id FROM {scope} WHERE subject_kind = 'lead')"  # noqa: S608
+    return f"""
 WITH lead_clues AS (
     SELECT m.lead_id, c.subject_address, c.grid, c.town
-    FROM lead_members m JOIN clues c ON m.source_kind = 'clue' AND c.clue_id = m.source_id
+    FROM lead_members m JOIN clues c ON m.source_kind = 'clue' AND c.clue_id = m.source_id {lead_member}
     UNION ALL  -- alerts have no place columns; a bank's file may add them (kept in extra)
     SELECT m.lead_id,
         coalesce(a.extra ->> '$.经营地址', a.extra ->> '$.地址', a.extra ->> '$.开户地址'),
         coalesce(a.extra ->> '$.网格', a.extra ->> '$.所属网格'),
         coalesce(a.extra ->> '$.所属镇街', a.extra ->> '$.镇街')
-    FROM lead_members m JOIN alerts a ON m.source_kind = 'alert' AND a.alert_id = m.source_id
+    FROM lead_members m JOIN alerts a ON m.source_kind = 'alert' AND a.alert_id = m.source_id {lead_member}
 ), place_votes AS (
     SELECT lead_id, place, value, count(*) AS n
     FROM lead_clues UNPIVOT (value FOR place IN (subject_address, grid, town))
@@ -55,22 +65,39 @@ WITH lead_clues AS (
 )
 SELECT 'registration' AS subject_kind, uscc AS subject_id, uscc, name, legal_rep, legal_rep_id,
     phone, industry, address, town, grid
-FROM registrations
+FROM registrations {reg}
 UNION ALL BY NAME
 SELECT 'lead' AS subject_kind, l.lead_id AS subject_id, NULL::VARCHAR AS uscc, l.name,
     NULL::VARCHAR AS legal_rep, NULL::VARCHAR AS legal_rep_id, NULL::VARCHAR AS phone,
     NULL::VARCHAR AS industry, coalesce(p.address, l.address_key) AS address,
     coalesce(p.town, l.town) AS town, p.grid
-FROM (SELECT * FROM leads QUALIFY row_number() OVER (PARTITION BY lead_id ORDER BY name) = 1) l
+FROM (SELECT * FROM leads {lead} QUALIFY row_number() OVER (PARTITION BY lead_id ORDER BY name) = 1) l
 LEFT JOIN lead_place p USING (lead_id)
-"""
-# Per subject: distinct clue channels, matched sensitive words and the latest inspection conclusion.
-SOURCES_SQL = f"""
+"""  # noqa: S608 — `scope` is a CTE name of the caller's constant SQL
+
+
+DETAILS_SQL = details_sql()
+# A registration's latest inspection conclusion (inspections_sql.latest_inspections, the one definition).
+INSPECTED_SQL = f"""
+SELECT 'registration' AS subject_kind, uscc AS subject_id, conclusion AS latest_conclusion
+FROM ({latest_inspections()})
+"""  # noqa: S608 — constant SQL text
+
+
+def sources_sql(scope: str | None = None) -> str:
+    """Per subject (of `scope`, a CTE of subject_kind, subject_id, or every one): distinct clue channels,
+    matched sensitive words and the latest inspection conclusion."""
+    links = members = same = ""
+    if scope:
+        links = f"SEMI JOIN {scope} k ON k.subject_kind = 'registration' AND k.subject_id = entity_links.uscc"
+        members = f"SEMI JOIN {scope} k ON k.subject_kind = 'lead' AND k.subject_id = lead_members.lead_id"
+        same = f"SEMI JOIN {scope} k USING (subject_kind, subject_id)"
+    return f"""
 WITH sources AS (
     SELECT DISTINCT 'registration' AS subject_kind, uscc AS subject_id, source_kind, source_id
-    FROM entity_links
+    FROM entity_links {links}
     UNION
-    SELECT 'lead', lead_id, source_kind, source_id FROM lead_members
+    SELECT 'lead', lead_id, source_kind, source_id FROM lead_members {members}
 ), channels AS (
     SELECT s.subject_kind, s.subject_id,
         string_agg(DISTINCT coalesce(nullif(c.channel, ''), '其他'), '、' ORDER BY coalesce(nullif(c.channel, ''), '其他')) AS channels
@@ -78,20 +105,23 @@ WITH sources AS (
     GROUP BY ALL
 ), terms AS (
     SELECT subject_kind, subject_id, string_agg(DISTINCT term, '、' ORDER BY term) AS terms
-    FROM keyword_hits WHERE term IS NOT NULL GROUP BY ALL
+    FROM keyword_hits {same} WHERE term IS NOT NULL GROUP BY ALL
 ), inspected AS (
-    SELECT 'registration' AS subject_kind, uscc AS subject_id, conclusion FROM ({latest_inspections()})
+    SELECT * FROM ({INSPECTED_SQL}) {same}
 ), subjects AS (
     SELECT subject_kind, subject_id FROM channels
     UNION SELECT subject_kind, subject_id FROM terms
     UNION SELECT subject_kind, subject_id FROM inspected
 )
-SELECT s.subject_kind, s.subject_id, c.channels, t.terms, i.conclusion AS latest_conclusion
+SELECT s.subject_kind, s.subject_id, c.channels, t.terms, i.latest_conclusion
 FROM subjects s
 LEFT JOIN channels c USING (subject_kind, subject_id)
 LEFT JOIN terms t USING (subject_kind, subject_id)
 LEFT JOIN inspected i USING (subject_kind, subject_id)
-"""  # noqa: S608 — constant SQL text (the one latest-inspection fragment)
+"""  # noqa: S608 — constant SQL text; `scope` is a CTE name of the caller's constant SQL
+
+
+SOURCES_SQL = sources_sql()
 
 
 def latest_run_id(con: duckdb.DuckDBPyConnection) -> str | None:
@@ -119,27 +149,28 @@ def scored_rows(
         params.update(features_params())
     cols = ", ".join(f'f."{c}"' for c in kept)
     rank = TIER_RANK_SQL.format(col="tier")
-    # The kept subjects are chosen first (tier, or coalesce(src.latest_conclusion, f.inspection_conclusion)
-    # = $conclusion spelled as two small lookups), so only they are joined with details, features and
-    # sources: at a million registrations ~1 s less than joining every row and filtering after.
+    # The kept subjects are chosen first (tier, or coalesce(insp.latest_conclusion, f.inspection_conclusion)
+    # = $conclusion spelled as two small lookups), and details, features and sources are gathered for
+    # them only: at ten million registrations, aggregating every subject's sources ran out of DuckDB's budget.
     sql = f"""
-        WITH s AS ({SCORES_SQL}), src AS ({SOURCES_SQL}), f AS ({source}),
+        WITH s AS ({SCORES_SQL}), insp AS ({INSPECTED_SQL}), f AS ({source}),
         wanted AS (
             SELECT subject_kind, subject_id FROM s WHERE {rank} >= $floor
             UNION
-            SELECT subject_kind, subject_id FROM src WHERE latest_conclusion = $conclusion
+            SELECT subject_kind, subject_id FROM insp WHERE latest_conclusion = $conclusion
             UNION
             SELECT subject_kind, subject_id FROM f
             WHERE inspection_conclusion = $conclusion AND NOT EXISTS (
-                SELECT 1 FROM src WHERE src.subject_kind = f.subject_kind AND src.subject_id = f.subject_id
-                    AND src.latest_conclusion IS NOT NULL)
+                SELECT 1 FROM insp WHERE insp.subject_kind = f.subject_kind AND insp.subject_id = f.subject_id
+                    AND insp.latest_conclusion IS NOT NULL)
         ), kept AS (SELECT * FROM s SEMI JOIN wanted USING (subject_kind, subject_id)),
-        d AS ({DETAILS_SQL})
+        src AS ({sources_sql("kept")}), d AS ({details_sql("kept")}),
+        fk AS (SELECT * FROM f SEMI JOIN kept USING (subject_kind, subject_id))
         SELECT kept.*, d.* EXCLUDE (subject_kind, subject_id), {cols}{"," if cols else ""}
             src.* EXCLUDE (subject_kind, subject_id)
         FROM kept
         LEFT JOIN d USING (subject_kind, subject_id)
-        LEFT JOIN f USING (subject_kind, subject_id)
+        LEFT JOIN fk AS f USING (subject_kind, subject_id)
         LEFT JOIN src USING (subject_kind, subject_id)
     """  # noqa: S608 - identifiers come from the table's own columns, values are parameters
     return read(con, sql, params)
