@@ -218,9 +218,15 @@ def test_awkward_lines_give_the_same_answers(tmp_path: Path) -> None:
     assert (flags["abnormal_count"], flags["lawsuit_count"]) == (3, 12)
     # Both ways were taken: most lines typed by polars, the awkward ones by json and typed_record.
     lines = snapshot_lines(path, None, None).with_row_index("line_no")
-    heads, _ = decode_lines(lines.select("line_no", "line"))
+    heads, items = decode_lines(lines.select("line_no", "line"))
     typed_by_polars = heads.filter("column_ok").height
     assert 10 < typed_by_polars < lines.height - 10
+    # Each line is typed on its own: decoded 7 lines at a time, the same heads and items (in another order).
+    sliced_heads, sliced_items = decode_lines(lines.select("line_no", "line"), rows=7)
+    assert sliced_heads.sort("idx").equals(heads.sort("idx"))
+    assert sliced_items.keys() == items.keys()
+    assert all(sliced_items[k].sort("idx", "pos").equals(items[k].sort("idx", "pos")) for k in items)
+    assert sum(frame.height for frame in items.values()) > 0
 
 
 @pytest.mark.slow

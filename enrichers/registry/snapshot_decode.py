@@ -151,10 +151,26 @@ def _odd(field: str, raw: pl.Expr) -> pl.Expr:
     return odd.fill_null(False)
 
 
-def decode_lines(lines: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, pl.DataFrame]]:
+DECODE_ROWS = (
+    50_000  # lines decoded at a time: the nested structs of a province's look-ups took 3.4 GB at once
+)
+
+
+def decode_lines(
+    lines: pl.DataFrame, rows: int = DECODE_ROWS
+) -> tuple[pl.DataFrame, dict[str, pl.DataFrame]]:
     """(line_no, line) → typed heads per line (idx = line_no, uscc_raw, name_raw, basic, totals, column_ok)
     and typed items per list (idx, pos, fields). ``column_ok`` is False where the line needs Python; lines
-    that are not plain or that polars refused are not in the heads at all."""
+    that are not plain or that polars refused are not in the heads at all.
+
+    Each line is typed on its own, so the lines are decoded `rows` at a time and only the typed
+    results are kept together."""
+    parts = [_decode_slice(lines.slice(start, rows)) for start in range(0, max(lines.height, 1), rows)]
+    heads = pl.concat([h for h, _ in parts])
+    return heads, {key: pl.concat([items[key] for _, items in parts]) for key in LIST_FIELDS}
+
+
+def _decode_slice(lines: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, pl.DataFrame]]:
     checked = classify(lines).filter("plain")
     parts = [(_raw(checked.filter(pl.col("marked") == m), m), m) for m in (False, True)]
     raw = pl.concat([p.drop(*LIST_FIELDS) for p, _ in parts])

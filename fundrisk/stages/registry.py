@@ -22,7 +22,7 @@ from enrichers.registry.lookup import SIGNALS, LookupReport, Lookups, prescreen
 from enrichers.registry.providers import is_configured, make_provider
 from fundrisk.errors import BadInput
 from fundrisk.settings import Settings
-from fundrisk.warehouse.db import Connection, DatabaseError
+from fundrisk.warehouse.db import Connection, DatabaseError, release_cache
 from fundrisk.warehouse.registry_store import RegistryStore, ensure_registry_tables, lookup_signals
 
 log = logging.getLogger(__name__)
@@ -118,6 +118,7 @@ def run_registry(con: Connection, settings: Settings, *, columns: bool = True) -
     ``columns=False`` makes the snapshot answer subject by subject, as vendors do (kept for one test).
     """
     signals = lookup_signals(con, SIGNALS, MIN_PRIORITY)  # a superset of the subjects, read in SQL
+    release_cache(con)  # the province's signals were read: the snapshot's records need the room
     subjects = prescreen(signals).filter(pl.col("priority") >= MIN_PRIORITY)
     try:
         report = enrich_registry(con, subjects, settings, columns=columns)
