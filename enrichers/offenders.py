@@ -45,6 +45,7 @@ TIE_ORDER = ["same_legal_rep_id", "same_phone", "same_address", "similar_brand",
 RISK_CONCLUSIONS = ["存在风险隐患", "确认非法集资"]
 ENDED_STATUSES = ["吊销", "注销"]
 MIN_BRAND_CHARS = 2
+BRAND_SLICE = 200_000  # new registrations of one (industry, town) block compared at a time
 # Licensed financial institutions' branches (many 支行 of one bank share a brand) are no brand evidence.
 FI_NAME = r"银行|信用社|农村商业|保险|证券|期货|信托|邮政储蓄"
 GENERIC_BRAND = r"^.记$"  # 郑记, 李记: a surname and 记 names thousands of shops, not one operator
@@ -195,7 +196,9 @@ def _key_ties(frame: pl.LazyFrame, ids: pl.DataFrame, key: str, tie: str, rules:
     )
 
 
-def _brand_ties(frame: pl.LazyFrame, ids: pl.DataFrame, keyed: pl.DataFrame, rules: TieRules) -> pl.DataFrame:
+def _brand_ties(
+    frame: pl.LazyFrame, ids: pl.DataFrame, keyed: pl.DataFrame, rules: TieRules, slice_rows: int
+) -> pl.DataFrame:
     """uscc, related_uscc, tie, w: brand ties within the same industry and town, or beside another tie."""
     block = ["industry", "town"]
     usable = frame.filter(
@@ -210,7 +213,7 @@ def _brand_ties(frame: pl.LazyFrame, ids: pl.DataFrame, keyed: pl.DataFrame, rul
     counted = usable.join(prior.lazy().select("brand").unique(), on="brand", how="semi").group_by("brand")
     new_df, brand_n = pl.collect_all([new, counted.len("brand_n")], engine="streaming")
     prior = prior.join(brand_n, on="brand", how="left")
-    in_block = _per_block(new_df, prior.select("related_uscc", "brand", *block), block)
+    in_block = _per_block(new_df, prior.select("related_uscc", "brand", *block), block, slice_rows)
     del new_df
     tied_rows = usable.join(keyed.lazy().select("uscc").unique(), on="uscc", how="semi").collect()
     tied = (
@@ -230,15 +233,20 @@ def _brand_ties(frame: pl.LazyFrame, ids: pl.DataFrame, keyed: pl.DataFrame, rul
     )
 
 
-def _per_block(new: pl.DataFrame, prior: pl.DataFrame, block: list[str]) -> pl.DataFrame:
+def _per_block(new: pl.DataFrame, prior: pl.DataFrame, block: list[str], slice_rows: int) -> pl.DataFrame:
     """brand_ties one (industry, town) block at a time: the block is the join key, so the result is
     the same, and the masked variants of a province's brands never sit in memory at once (a town of
     five million registrations did, by town alone). Each block's rows are filtered out as it comes,
-    not all partitioned at once."""
-    parts = [
-        brand_ties(new.filter(*(pl.col(k) == v for k, v in zip(block, values, strict=True))), group, block)
-        for values, group in prior.drop_nulls(block).group_by(block, maintain_order=True)
-    ]
+    not all partitioned at once. A block's new registrations are compared `slice_rows` at a time: each
+    is tied on its own (the sound-alike characters are those of its slice and the priors), and a block
+    of 800k registrations against 21k priors took 3 GB at once."""
+    parts = []
+    for values, group in prior.drop_nulls(block).group_by(block, maintain_order=True):
+        rows = new.filter(*(pl.col(k) == v for k, v in zip(block, values, strict=True)))
+        parts += [
+            brand_ties(rows.slice(start, slice_rows), group, block)
+            for start in range(0, rows.height, slice_rows)
+        ]
     return pl.concat(parts) if parts else brand_ties(new.clear(), prior.clear(), block)
 
 
@@ -281,8 +289,12 @@ def _combine(ties: pl.DataFrame, rules: TieRules) -> pl.DataFrame:
     )
 
 
-def repeat_offenders(registrations: pl.DataFrame, flagged: pl.DataFrame) -> pl.DataFrame:
-    """uscc, related_uscc, relation, reason, strength, weight: one row per registration tied to a flagged entity."""
+def repeat_offenders(
+    registrations: pl.DataFrame, flagged: pl.DataFrame, slice_rows: int = BRAND_SLICE
+) -> pl.DataFrame:
+    """uscc, related_uscc, relation, reason, strength, weight: one row per registration tied to a flagged entity.
+
+    slice_rows: registrations of one (industry, town) block compared for brand ties at a time."""
     rules = tie_rules()
     regs = _one_per_code(registrations.select([c for c in TIE_INPUTS if c in registrations.columns]))
     frame = _frame(regs, rules)
@@ -294,7 +306,7 @@ def repeat_offenders(registrations: pl.DataFrame, flagged: pl.DataFrame) -> pl.D
             _key_ties(frame, ids, "addr", "same_address", rules),
         ]
     )
-    ties = pl.concat([keyed, _brand_ties(frame, ids, keyed, rules)])
+    ties = pl.concat([keyed, _brand_ties(frame, ids, keyed, rules, slice_rows)])
     if ties.height == 0:
         return pl.DataFrame(schema=RELATION_SCHEMA)
     pairs = _combine(ties.unique(["uscc", "related_uscc", "tie"]), rules)

@@ -168,6 +168,17 @@ def test_keywords_and_surveys_screened_a_slice_at_a_time_as_in_one(demo: Generat
     assert read(con, "SELECT count(*) AS n FROM keyword_hits")["n"][0] == hits.height + s_hits.height
 
 
+def test_brand_ties_compared_a_slice_at_a_time_as_in_one(demo: GeneratedSummary) -> None:
+    con = _ingested(demo)
+    regs = with_name_keys(registrations_frame(con))
+    prov = read(con, "SELECT uscc, name FROM provincial_list")
+    insp = read(con, "SELECT uscc, inspected_on, conclusion FROM inspections")
+    flagged = flagged_entities(regs, prov, insp)
+    whole = repeat_offenders(regs, flagged)
+    assert whole.filter(pl.col("relation").str.contains("brand")).height > 0
+    assert repeat_offenders(regs, flagged, slice_rows=37).equals(whole)
+
+
 @pytest.mark.slow
 def test_shared_name_keys_change_nothing(demo: GeneratedSummary) -> None:
     con = _ingested(demo)
