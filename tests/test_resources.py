@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -79,6 +80,22 @@ def test_release_cache_hands_back_read_blocks_and_keeps_the_budget(tmp_path, mon
     assert con.execute(used).fetchall()[0][0] < cached / 2
     assert setting(con, "memory_limit") == expected_limit("1GiB")
     assert con.execute("SELECT count(*) FROM wide").fetchall()[0][0] == 2_000_000  # read again from disk
+    con.close()
+
+
+def test_a_second_connection_opens_after_something_spilled(tmp_path, monkeypatch):
+    monkeypatch.setenv("FUNDRISK_MEMORY_LIMIT", "1GiB")
+    db = tmp_path / "f.duckdb"
+    con = connect(db)
+    con.execute(
+        "CREATE TEMP TABLE wide AS SELECT range AS id, repeat('登记', 20) || range AS name FROM range(500000)"
+    )
+    release_cache(con)  # the temporary table's blocks are spilled to the database's spill folder
+    assert any(Path(setting(con, "temp_directory")).iterdir())
+    other = connect(db)  # a stage running beside another opens its own connection
+    assert setting(other, "temp_directory") == setting(con, "temp_directory")
+    assert con.execute("SELECT count(*) FROM wide").fetchall()[0][0] == 500_000  # read back from the spill
+    other.close()
     con.close()
 
 

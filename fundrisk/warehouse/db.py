@@ -151,7 +151,12 @@ def apply_resources(con: duckdb.DuckDBPyConnection, target: str) -> None:
     settings = get_settings()
     spill = settings.spill_dir(target)
     con.execute("SET memory_limit = ?", [_budget()])
-    con.execute("SET temp_directory = ?", [str(spill)])
+    # A second connection to a database this process has open shares its instance, and DuckDB refuses
+    # to set the spill folder again once something has spilled there (release_cache spills): a stage
+    # side by side with another opening its own connection failed on it.
+    current = con.execute("SELECT current_setting('temp_directory')").fetchall()[0][0]
+    if str(current) != str(spill):
+        con.execute("SET temp_directory = ?", [str(spill)])
 
 
 def _budget() -> str:
