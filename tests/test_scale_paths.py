@@ -11,6 +11,7 @@ import polars as pl
 import pytest
 
 from enrichers import resolve_candidates
+from enrichers.detach import detached
 from enrichers.names import name_norm, name_parts, with_name_keys
 from enrichers.offenders import flagged_entities, repeat_offenders
 from enrichers.registry.base import FETCHED, NOT_FOUND, Subject
@@ -166,6 +167,19 @@ def test_keywords_and_surveys_screened_a_slice_at_a_time_as_in_one(demo: Generat
     for column in ("subject_id", "keyword_score", "model_prob", "hit_terms", "top_terms", "reason"):
         assert stored[column].cast(pl.Utf8).equals(whole[column].cast(pl.Utf8)), column
     assert read(con, "SELECT count(*) AS n FROM keyword_hits")["n"][0] == hits.height + s_hits.height
+
+
+def test_detached_frames_keep_values_types_and_order() -> None:
+    whole = pl.DataFrame(
+        {
+            "town": pl.Series(["萌水镇", None, "商家镇"] * 1000, dtype=pl.Categorical),
+            "rank": pl.Series([1, 2, 3] * 1000, dtype=pl.Int32),
+            "name": [f"淄博市文昌湖区第{i}号经营部有限公司" for i in range(3000)],
+        }
+    )
+    kept = whole.filter(pl.col("rank") == 2)  # points into the whole frame's text buffers
+    assert detached(kept).equals(kept) and detached(kept).schema == kept.schema
+    assert detached(whole.clear()).schema == whole.schema
 
 
 def test_brand_ties_compared_a_slice_at_a_time_as_in_one(demo: GeneratedSummary) -> None:
