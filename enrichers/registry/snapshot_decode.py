@@ -151,9 +151,8 @@ def _odd(field: str, raw: pl.Expr) -> pl.Expr:
     return odd.fill_null(False)
 
 
-DECODE_ROWS = (
-    50_000  # lines decoded at a time: the nested structs of a province's look-ups took 3.4 GB at once
-)
+# Lines decoded at a time: the nested structs of a province's look-ups took 3.4 GB at once.
+DECODE_ROWS = 50_000
 
 
 def decode_lines(

@@ -26,9 +26,8 @@ def current_features(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return read(con, FEATURES_SQL, features_params())
 
 
-STAGE_ROWS = (
-    2_000_000  # subjects assembled per statement: the joins' and ordered aggregates' memory follows it
-)
+# Subjects assembled per statement: the joins' and ordered aggregates' memory follows it.
+STAGE_ROWS = 2_000_000
 
 
 def stage_features(con: duckdb.DuckDBPyConnection, stage_rows: int = STAGE_ROWS) -> int:

@@ -76,7 +76,6 @@ LEFT JOIN lead_place p USING (lead_id)
 """  # noqa: S608 — `scope` is a CTE name of the caller's constant SQL
 
 
-DETAILS_SQL = details_sql()
 # A registration's latest inspection conclusion (inspections_sql.latest_inspections, the one definition).
 INSPECTED_SQL = f"""
 SELECT 'registration' AS subject_kind, uscc AS subject_id, conclusion AS latest_conclusion
